@@ -1,0 +1,29 @@
+// The shape every slash command has: its definition, its handler, and (optionally) the handler for
+// the buttons it shows. Dependencies arrive as an argument, never as imported singletons.
+import type { ButtonInteraction, ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Logger } from 'pino';
+import type { SessionStore } from '../src/chat/session-store.js';
+import type { HistoryRepository } from '../src/history/repository.js';
+
+export interface CommandContext {
+  sessions: Pick<SessionStore, 'reset'>;
+  history: Pick<HistoryRepository, 'page' | 'count' | 'clear'>;
+  logger: Logger;
+}
+
+export interface Command {
+  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+  /** Handles clicks on buttons whose custom id starts with `<command name>:`. */
+  handleButton?(interaction: ButtonInteraction, context: CommandContext): Promise<void>;
+}
+
+/** Button custom ids carry the id of the person they were shown to, as their last-but-n field. */
+export function customId(command: string, action: string, ownerId: string, ...rest: string[]): string {
+  return [command, action, ownerId, ...rest].join(':');
+}
+
+export function parseCustomId(id: string): { command: string; action: string; ownerId: string; rest: string[] } {
+  const [command = '', action = '', ownerId = '', ...rest] = id.split(':');
+  return { command, action, ownerId, rest };
+}

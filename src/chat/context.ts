@@ -1,0 +1,72 @@
+// Fits a conversation into the model's context budget. Tokens are counted with tiktoken's real
+// encodings (js-tiktoken), using OpenAI's chat accounting: every message costs its content plus a
+// small fixed overhead, and every reply is primed with a few tokens.
+import { encodingForModel, getEncoding, type Tiktoken, type TiktokenModel } from 'js-tiktoken';
+import type { Turn } from './types.js';
+
+const TOKENS_PER_MESSAGE = 4;
+const TOKENS_PER_REPLY_PRIMING = 3;
+
+const encoders = new Map<string, Tiktoken>();
+
+function encoderFor(model: string): Tiktoken {
+  let encoder = encoders.get(model);
+  if (!encoder) {
+    try {
+      encoder = encodingForModel(model as TiktokenModel);
+    } catch {
+      // Unknown or non-OpenAI model (e.g. served by Ollama): cl100k_base is a close, conservative estimate.
+      encoder = getEncoding(model.startsWith('gpt-4o') || model.startsWith('o') ? 'o200k_base' : 'cl100k_base');
+    }
+    encoders.set(model, encoder);
+  }
+  return encoder;
+}
+
+export type TokenCounter = (turn: Turn) => number;
+
+export function tokenCounterFor(model: string): TokenCounter {
+  const encoder = encoderFor(model);
+  return (turn) => encoder.encode(turn.content).length + TOKENS_PER_MESSAGE;
+}
+
+export function countTokens(turns: readonly Turn[], count: TokenCounter): number {
+  return turns.reduce((sum, turn) => sum + count(turn), TOKENS_PER_REPLY_PRIMING);
+}
+
+export type FitResult =
+  | { ok: true; turns: Turn[]; tokens: number; dropped: number }
+  | { ok: false; tokens: number };
+
+/**
+ * Keeps the leading system prompt and the newest turn, and as many of the most recent turns in
+ * between as fit in `budget` tokens. Older turns go first; a user/assistant pair is dropped together
+ * so the model never sees an answer without its question.
+ */
+export function fitToBudget(turns: readonly Turn[], budget: number, count: TokenCounter): FitResult {
+  const system = turns[0]?.role === 'system' ? [turns[0]] : [];
+  const newest = turns.at(-1);
+  if (!newest || (system.length && turns.length === 1)) {
+    return { ok: true, turns: [...turns], tokens: countTokens(turns, count), dropped: 0 };
+  }
+  const middle = turns.slice(system.length, -1);
+  const fixed = countTokens([...system, newest], count);
+  if (fixed > budget) return { ok: false, tokens: fixed };
+
+  let used = fixed;
+  let keepFrom = middle.length;
+  // Walk back from the newest, one turn at a time, until the budget is spent.
+  while (keepFrom > 0) {
+    const cost = count(middle[keepFrom - 1]!);
+    if (used + cost > budget) break;
+    used += cost;
+    keepFrom--;
+  }
+  // Never start on an assistant turn: its question was dropped.
+  while (keepFrom < middle.length && middle[keepFrom]!.role === 'assistant') {
+    used -= count(middle[keepFrom]!);
+    keepFrom++;
+  }
+  const kept = middle.slice(keepFrom);
+  return { ok: true, turns: [...system, ...kept, newest], tokens: used, dropped: keepFrom };
+}

@@ -1,0 +1,100 @@
+// The conversation core: one incoming message in, one answer out. It knows nothing of Discord.
+//   session.load → seed system prompt → fitToBudget → model.complete → session.save + history.save
+import type { Logger } from 'pino';
+import { fitToBudget, type TokenCounter, tokenCounterFor } from './context.js';
+import { ChatFailure } from './errors.js';
+import type { Completion } from './model-client.js';
+import type { SessionStore } from './session-store.js';
+import type { Exchange, Turn } from './types.js';
+import { PerUserQueue } from './user-queue.js';
+
+export interface IncomingMessage {
+  userId: string;
+  username?: string;
+  messageId: string;
+  text: string;
+  receivedAt?: Date;
+}
+
+export type ConversationResult =
+  | { kind: 'answered'; text: string; droppedTurns: number; firstMessage: boolean }
+  | { kind: 'duplicate' };
+
+export interface ModelPort {
+  readonly model: string;
+  complete(turns: readonly Turn[]): Promise<Completion>;
+}
+
+export interface HistoryPort {
+  save(exchange: Exchange, username?: string): Promise<boolean>;
+}
+
+export interface ConversationOptions {
+  systemPrompt: string;
+  contextTokenBudget: number;
+}
+
+export class ConversationService {
+  private readonly queue = new PerUserQueue();
+  private readonly countTokens: TokenCounter;
+
+  constructor(
+    private readonly deps: { sessions: SessionStore; model: ModelPort; history: HistoryPort; logger: Logger },
+    private readonly options: ConversationOptions,
+  ) {
+    this.countTokens = tokenCounterFor(deps.model.model);
+  }
+
+  /** Answers one message. Messages of one user are answered one at a time, in arrival order. */
+  handle(message: IncomingMessage): Promise<ConversationResult> {
+    return this.queue.run(message.userId, () => this.answer(message));
+  }
+
+  /** Waits for every message already accepted to be answered. */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  private async answer(message: IncomingMessage): Promise<ConversationResult> {
+    const { sessions, model, history, logger } = this.deps;
+    const stored = await this.memory(() => sessions.load(message.userId));
+    if (!(await this.memory(() => sessions.claimMessage(message.userId, message.messageId)))) {
+      return { kind: 'duplicate' };
+    }
+    const firstMessage = stored === null;
+    const earlier = stored ?? [{ role: 'system', content: this.options.systemPrompt }];
+    const fit = fitToBudget([...earlier, { role: 'user', content: message.text }], this.options.contextTokenBudget, this.countTokens);
+    if (!fit.ok) {
+      throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
+    }
+
+    const completion = await model.complete(fit.turns);
+
+    // The session keeps only what fitted, plus the answer; the next call trims again if needed.
+    await this.memory(() => sessions.save(message.userId, [...fit.turns, { role: 'assistant', content: completion.text }]));
+    const exchange: Exchange = {
+      discordUserId: message.userId,
+      discordMessageId: message.messageId,
+      userText: message.text,
+      gptResponse: completion.text,
+      model: completion.model,
+      usage: completion.usage,
+      createdAt: message.receivedAt ?? new Date(),
+    };
+    try {
+      await history.save(exchange, message.username);
+    } catch (error) {
+      // The person still gets the answer; losing the stored copy is logged loudly.
+      logger.error({ err: error, userId: message.userId, messageId: message.messageId }, 'history save failed');
+    }
+    return { kind: 'answered', text: completion.text, droppedTurns: fit.dropped, firstMessage };
+  }
+
+  private async memory<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      throw new ChatFailure('memory_unavailable', 'The session store is unreachable', { cause: error });
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// The running conversation per Discord user, kept in Redis with a sliding expiry.
+// Keys carry the user id in a hash tag ({...}) so every key of one user lands on one Redis Cluster slot.
+import type { Redis } from 'ioredis';
+import type { Turn } from './types.js';
+
+export interface SessionStoreOptions {
+  prefix: string;
+  ttlSeconds: number;
+}
+
+export class SessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: SessionStoreOptions,
+  ) {}
+
+  key(userId: string): string {
+    return `${this.options.prefix}session:{${userId}}`;
+  }
+
+  /** The user's turns, or `null` when there is no live session. Reading refreshes the expiry. */
+  async load(userId: string): Promise<Turn[] | null> {
+    const raw = await this.redis.getex(this.key(userId), 'EX', this.options.ttlSeconds);
+    if (!raw) return null;
+    try {
+      const turns = JSON.parse(raw) as unknown;
+      return Array.isArray(turns) ? (turns as Turn[]) : null;
+    } catch {
+      return null; // A corrupt session is treated as none: the conversation starts afresh.
+    }
+  }
+
+  async save(userId: string, turns: readonly Turn[]): Promise<void> {
+    await this.redis.set(this.key(userId), JSON.stringify(turns), 'EX', this.options.ttlSeconds);
+  }
+
+  /** Forgets the conversation. Returns whether there was one. */
+  async reset(userId: string): Promise<boolean> {
+    return (await this.redis.del(this.key(userId))) > 0;
+  }
+
+  /**
+   * Marks an incoming Discord message as taken. Returns false when it was already taken, which
+   * happens when the gateway replays an event after a resume: it must not be answered twice.
+   */
+  async claimMessage(userId: string, messageId: string): Promise<boolean> {
+    const key = `${this.options.prefix}seen:{${userId}}:${messageId}`;
+    return (await this.redis.set(key, '1', 'EX', 86_400, 'NX')) === 'OK';
+  }
+}

@@ -1,0 +1,25 @@
+// The conversation's vocabulary, shared by the session store, the context fitter and the model client.
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface Turn {
+  role: Role;
+  content: string;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** One answered message: what the person said and what the model replied. */
+export interface Exchange {
+  discordUserId: string;
+  discordMessageId: string;
+  userText: string;
+  gptResponse: string;
+  model: string;
+  usage: TokenUsage;
+  createdAt: Date;
+}

@@ -1,0 +1,81 @@
+// The one place that reads the environment. Everything else receives a typed `Config`.
+// A bad or missing value stops start-up with a single list of every problem found.
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+const DEFAULT_SYSTEM_PROMPT =
+  'You are a helpful assistant chatting with a person in Discord direct messages. Keep answers clear and reasonably short.';
+
+const int = (min: number, def: number) => z.coerce.number().int().min(min).default(def);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  DISCORD_TOKEN: z.string().trim().min(1, 'is required (Bot token from the Discord developer portal)'),
+  DISCORD_API_URL: optionalUrl,
+  OPENAI_API_KEY: z.string().trim().min(1, 'is required (an OpenAI API key, or any string for a local server)'),
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z.string().trim().min(1).default('gpt-3.5-turbo'),
+  OPENAI_TIMEOUT_MS: int(1000, 60_000),
+  OPENAI_MAX_RETRIES: int(0, 2),
+  MAX_REPLY_TOKENS: int(16, 1024),
+  SYSTEM_PROMPT: z.string().trim().min(1).default(DEFAULT_SYSTEM_PROMPT),
+  SESSION_TTL_SECONDS: int(60, 3600),
+  CONTEXT_TOKEN_BUDGET: int(256, 3000),
+  MAX_INPUT_CHARS: int(1, 4000),
+  DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/discord_gpt'),
+  MIGRATE_ON_START: bool(true),
+  DEPLOY_COMMANDS_ON_START: bool(true),
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('dgpt:'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_MESSAGE_CONTENT: bool(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (normally `process.env` after dotenv) into a `Config`, or throws a `ConfigError` listing every problem. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Treat empty strings as unset so `FOO=` in .env falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(environment)';
+    const message = issue.code === 'invalid_type' && cleaned[key] === undefined ? 'is required' : issue.message;
+    return `${key} ${message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Loads `.env` (if present) into the environment and parses it. */
+export function loadConfig(): Config {
+  loadDotenv();
+  return parseConfig(process.env);
+}
+
+function loadDotenv(): void {
+  dotenv.config({ quiet: true });
+}
+
+/** Just the database URL, for tools (migrations, the ORM CLI) that need nothing else. */
+export function loadDatabaseUrl(): string {
+  loadDotenv();
+  return configSchema.shape.DATABASE_URL.parse(process.env.DATABASE_URL || undefined);
+}

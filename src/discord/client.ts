@@ -1,0 +1,19 @@
+// Builds the discord.js client. Only non-privileged intents are asked for: Discord delivers the
+// content of DMs (and of messages that mention the bot) without the Message Content intent, so an
+// operator does not have to enable a privileged intent and the login cannot fail on it.
+import { Client, GatewayIntentBits, Partials } from 'discord.js';
+
+export interface DiscordClientOptions {
+  apiUrl?: string | undefined;
+}
+
+export function createDiscordClient({ apiUrl }: DiscordClientOptions): Client {
+  return new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages],
+    // DM channels are not cached at start-up; without Partials.Channel discord.js drops DM events.
+    partials: [Partials.Channel],
+    rest: apiUrl ? { api: apiUrl } : {},
+    // Model output must never ping anyone, whatever it contains.
+    allowedMentions: { parse: [], repliedUser: false },
+  });
+}

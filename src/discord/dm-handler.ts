@@ -1,0 +1,86 @@
+// Turns a Discord DM into a call to the conversation core and the result into DM replies.
+// One log line per handled message: user id, duration, outcome (never the text unless allowed).
+import type { Message } from 'discord.js';
+import type { Logger } from 'pino';
+import type { ConversationService } from '../chat/conversation.js';
+import { ChatFailure } from '../chat/errors.js';
+import { replies } from './replies.js';
+import { splitForDiscord } from './split.js';
+
+export interface DmHandlerOptions {
+  maxInputChars: number;
+  logMessageContent: boolean;
+}
+
+// Discord shows "typing…" for about 10 seconds per call.
+const TYPING_REFRESH_MS = 8000;
+
+type Validation = { ok: true; text: string } | { ok: false; reply: string; outcome: string };
+
+export function validateInput(content: string, maxInputChars: number): Validation {
+  const text = content.trim();
+  if (!text) return { ok: false, reply: replies.emptyMessage, outcome: 'empty' };
+  if (text.length > maxInputChars) return { ok: false, reply: replies.inputTooLong(maxInputChars), outcome: 'too_long_input' };
+  return { ok: true, text };
+}
+
+export function createDmHandler(deps: { conversation: ConversationService; logger: Logger }, options: DmHandlerOptions) {
+  const { conversation, logger } = deps;
+
+  return async function onMessage(message: Message): Promise<void> {
+    // Group DMs cannot include bots; only one-to-one DMs reach here.
+    if (message.author.bot || message.system || !message.channel.isDMBased() || !message.channel.isSendable()) return;
+    const started = performance.now();
+    const log = logger.child({ userId: message.author.id, messageId: message.id });
+    const channel = message.channel;
+    let outcome = 'answered';
+    let typing: NodeJS.Timeout | undefined;
+    const send = async (content: string) => {
+      await channel.send({ content, allowedMentions: { parse: [] } });
+    };
+
+    try {
+      const input = validateInput(message.content, options.maxInputChars);
+      if (!input.ok) {
+        outcome = input.outcome;
+        await send(input.reply);
+        return;
+      }
+      const showTyping = () => void channel.sendTyping().catch((error: unknown) => log.debug({ err: error }, 'typing failed'));
+      showTyping();
+      typing = setInterval(showTyping, TYPING_REFRESH_MS);
+
+      const result = await conversation.handle({
+        userId: message.author.id,
+        username: message.author.username,
+        messageId: message.id,
+        text: input.text,
+        receivedAt: message.createdAt,
+      });
+      clearInterval(typing);
+      if (result.kind === 'duplicate') {
+        outcome = 'duplicate';
+        return;
+      }
+      for (const chunk of splitForDiscord(result.text)) await send(chunk);
+      if (result.droppedTurns > 0) log.debug({ droppedTurns: result.droppedTurns }, 'context trimmed');
+    } catch (error) {
+      clearInterval(typing);
+      outcome = error instanceof ChatFailure ? error.kind : 'error';
+      const reply = error instanceof ChatFailure ? replies.failure[error.kind] : replies.unexpected;
+      log.error({ err: error }, 'message failed');
+      await send(reply).catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));
+    } finally {
+      clearInterval(typing);
+      log.info(
+        {
+          event: 'message',
+          outcome,
+          durationMs: Math.round(performance.now() - started),
+          ...(options.logMessageContent ? { content: message.content } : { chars: message.content.length }),
+        },
+        'message handled',
+      );
+    }
+  };
+}

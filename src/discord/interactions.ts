@@ -1,0 +1,62 @@
+// Routes slash commands and button clicks to their command module, checks that a button is pressed
+// by the person it was shown to, and turns any failure into a short ephemeral apology.
+import { DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type Interaction, type RepliableInteraction } from 'discord.js';
+import type { Logger } from 'pino';
+import type { Command, CommandContext } from '../../commands/types.js';
+import { parseCustomId } from '../../commands/types.js';
+import { replies } from './replies.js';
+
+async function tell(interaction: RepliableInteraction, content: string): Promise<void> {
+  if (interaction.deferred || interaction.replied) {
+    await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+  } else {
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+  }
+}
+
+/** Another process (or a gateway replay) acknowledged this interaction first: nothing to do. */
+function alreadyHandled(error: unknown): boolean {
+  return (
+    error instanceof DiscordAPIError &&
+    (error.code === RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged || error.code === RESTJSONErrorCodes.UnknownInteraction)
+  );
+}
+
+export function createInteractionRouter(commands: ReadonlyMap<string, Command>, context: CommandContext) {
+  const { logger } = context;
+
+  return async function onInteraction(interaction: Interaction): Promise<void> {
+    if (!interaction.isChatInputCommand() && !interaction.isButton()) return;
+    const started = performance.now();
+    const name = interaction.isChatInputCommand() ? interaction.commandName : parseCustomId(interaction.customId).command;
+    const log: Logger = logger.child({ userId: interaction.user.id, interactionId: interaction.id, command: name });
+    let outcome = 'ok';
+    try {
+      const command = commands.get(name);
+      if (!command) {
+        outcome = 'unknown_command';
+        await tell(interaction, replies.commandFailed);
+      } else if (interaction.isChatInputCommand()) {
+        await command.execute(interaction, { ...context, logger: log });
+      } else if (parseCustomId(interaction.customId).ownerId !== interaction.user.id) {
+        outcome = 'not_owner';
+        await tell(interaction, replies.notYourButton);
+      } else if (command.handleButton) {
+        await command.handleButton(interaction, { ...context, logger: log });
+      }
+    } catch (error) {
+      if (alreadyHandled(error)) {
+        outcome = 'already_acknowledged';
+      } else {
+        outcome = 'error';
+        log.error({ err: error }, 'interaction failed');
+        await tell(interaction, replies.commandFailed).catch((e: unknown) => log.warn({ err: e }, 'could not report the failure'));
+      }
+    } finally {
+      log.info(
+        { event: interaction.isButton() ? 'button' : 'command', outcome, durationMs: Math.round(performance.now() - started) },
+        'interaction handled',
+      );
+    }
+  };
+}

@@ -1,0 +1,36 @@
+// The stored data: one `User` identity per Discord user (keyed by the Discord id, a snowflake
+// string: it exceeds 2^53, so never a JS number) and one `Message` row per answered DM.
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.string().length(20).primary(), // the Discord user id
+    username: p.string().length(100).nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export const Message = defineEntity({
+  name: 'Message',
+  tableName: 'messages',
+  properties: {
+    // Monotonic, so `/history` pages by (user, id) keyset rather than OFFSET.
+    id: p.bigint('string').primary().autoincrement(),
+    user: p.manyToOne(User).deleteRule('cascade'),
+    discordMessageId: p.string().length(20).unique(),
+    userText: p.text(),
+    gptResponse: p.text(),
+    model: p.string().length(100),
+    promptTokens: p.integer().default(0),
+    completionTokens: p.integer().default(0),
+    totalTokens: p.integer().default(0),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  indexes: [{ name: 'messages_user_id_id_idx', properties: ['user', 'id'] }],
+});
+
+export type UserRow = InferEntity<typeof User>;
+export type MessageRow = InferEntity<typeof Message>;
+export const entities = [User, Message];

@@ -1,0 +1,45 @@
+// Builds the MikroORM configuration from our settings and opens the database: creates it when it
+// does not exist yet and applies the committed migrations.
+import { fileURLToPath } from 'node:url';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { entities } from './entities.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export function ormOptions(databaseUrl: string, extra: Partial<Options> = {}): Options {
+  return defineConfig({
+    clientUrl: databaseUrl,
+    entities,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: true },
+    migrations: {
+      path: MIGRATIONS_DIR,
+      pathTs: MIGRATIONS_DIR,
+      glob: '!(*.d).{js,ts}',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+      silent: true, // the bot logs what was applied itself, as JSON
+    },
+    pool: { min: 0, max: 10 },
+    debug: false,
+    allowGlobalContext: false,
+    ...extra,
+  });
+}
+
+/** Connects, creating the database first if needed; with `migrate`, applies pending migrations. */
+export async function openDatabase(databaseUrl: string, { migrate = true } = {}): Promise<{ orm: MikroORM; applied: string[] }> {
+  const orm = await MikroORM.init(ormOptions(databaseUrl, { connect: false }));
+  try {
+    await orm.schema.ensureDatabase({ create: false });
+    await orm.connect();
+    const applied = migrate ? (await orm.migrator.up()).map((m) => m.name) : [];
+    return { orm, applied };
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+}
