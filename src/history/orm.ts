@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { migrationsList } from '../../migrations/index.js';
 import { entities } from './entities.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -16,7 +17,8 @@ export function ormOptions(databaseUrl: string, extra: Partial<Options> = {}): O
     migrations: {
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,
-      glob: '!(*.d).{js,ts}',
+      glob: 'Migration*.{js,ts}',
+      migrationsList,
       transactional: true,
       allOrNothing: true,
       snapshot: false,

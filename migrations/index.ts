@@ -1,0 +1,6 @@
+// The explicit, ordered list of migrations. Listing them (instead of letting the migrator scan the
+// folder) works the same under tsx, vitest and compiled JS. `npm run migration:create` writes a new
+// file here; add it to this list.
+import { Migration20261125014410 } from './Migration20261125014410.js';
+
+export const migrationsList = [{ name: 'Migration20261125014410', class: Migration20261125014410 }];

@@ -1,0 +1,133 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConversationService } from '../../src/chat/conversation.js';
+import { SessionStore } from '../../src/chat/session-store.js';
+import { HistoryRepository } from '../../src/history/repository.js';
+import { snowflake } from '../support/builders.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestRedis, type TestRedis } from '../support/redis.js';
+import { ChatFailure, ScriptedModel } from '../support/scripted-model.js';
+
+const SYSTEM_PROMPT = 'You are a test assistant.';
+let db: TestDatabase;
+let r: TestRedis;
+
+beforeAll(async () => {
+  [db, r] = await Promise.all([createTestDatabase('conv'), createTestRedis('conv')]);
+});
+afterAll(async () => {
+  await Promise.all([db?.drop(), r?.cleanup()]);
+});
+
+function setup({ ttlSeconds = 3600, budget = 3000 } = {}) {
+  const model = new ScriptedModel();
+  const sessions = new SessionStore(r.redis, { prefix: r.prefix, ttlSeconds });
+  const history = new HistoryRepository(db.orm);
+  const conversation = new ConversationService(
+    { sessions, model, history, logger: pino({ level: 'silent' }) },
+    { systemPrompt: SYSTEM_PROMPT, contextTokenBudget: budget },
+  );
+  const say = (userId: string, text: string, messageId = snowflake()) => conversation.handle({ userId, messageId, text });
+  return { model, sessions, history, conversation, say };
+}
+
+describe('a conversation', () => {
+  it('seeds the session with the system prompt on the first message and keeps the turns after', async () => {
+    const { model, sessions, say } = setup();
+    const user = snowflake();
+    const first = await say(user, 'hello');
+    expect(first).toMatchObject({ kind: 'answered', text: 'echo: hello', firstMessage: true });
+    await say(user, 'and again');
+    expect(model.requests[1]).toEqual([
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'echo: hello' },
+      { role: 'user', content: 'and again' },
+    ]);
+    expect(await sessions.load(user)).toHaveLength(5);
+  });
+
+  it('never mixes two people’s conversations', async () => {
+    const { model, say } = setup();
+    const [a, b] = [snowflake(), snowflake()];
+    await say(a, 'secret of A');
+    await say(b, 'hello from B');
+    expect(JSON.stringify(model.requests[1])).not.toContain('secret of A');
+  });
+
+  it('expires the session after the TTL, refreshed by every message', async () => {
+    const { sessions, say } = setup({ ttlSeconds: 2 });
+    const user = snowflake();
+    await say(user, 'one');
+    const ttl = await r.redis.ttl(sessions.key(user));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sessions.load(user); // reading slides the expiry
+    expect(await r.redis.pttl(sessions.key(user))).toBeGreaterThan(1500);
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    expect(await sessions.load(user)).toBeNull();
+  });
+
+  it('starts fresh after a reset, while history stays', async () => {
+    const { model, sessions, history, say } = setup();
+    const user = snowflake();
+    await say(user, 'remember me');
+    expect(await sessions.reset(user)).toBe(true);
+    const after = await say(user, 'who am I?');
+    expect(after).toMatchObject({ firstMessage: true });
+    expect(model.requests.at(-1)).toEqual([
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: 'who am I?' },
+    ]);
+    expect(await history.count(user)).toBe(2);
+  });
+
+  it('keeps the session within the token budget by dropping the oldest turns', async () => {
+    const { model, sessions, say } = setup({ budget: 300 });
+    const user = snowflake();
+    for (let i = 0; i < 30; i++) await say(user, `message ${i} with a handful of extra words to take up some room`);
+    const last = model.requests.at(-1)!;
+    expect(last[0]).toEqual({ role: 'system', content: SYSTEM_PROMPT });
+    expect(last.at(-1)!.content).toContain('message 29');
+    expect(JSON.stringify(last)).not.toContain('message 0 ');
+    expect((await sessions.load(user))!.length).toBeLessThan(61);
+  });
+
+  it('answers and stores a replayed Discord message only once', async () => {
+    const { model, history, say } = setup();
+    const user = snowflake();
+    const id = snowflake();
+    expect((await say(user, 'once', id)).kind).toBe('answered');
+    expect((await say(user, 'once', id)).kind).toBe('duplicate');
+    expect(model.requests).toHaveLength(1);
+    expect(await history.count(user)).toBe(1);
+  });
+
+  it('leaves no half-written turn in the session when the model fails', async () => {
+    const { model, sessions, say } = setup();
+    const user = snowflake();
+    await say(user, 'first');
+    model.failNext = new ChatFailure('unavailable', 'down');
+    await expect(say(user, 'this one fails')).rejects.toMatchObject({ kind: 'unavailable' });
+    const turns = await sessions.load(user);
+    expect(turns).toHaveLength(3);
+    expect(JSON.stringify(turns)).not.toContain('this one fails');
+  });
+
+  it('handles one person’s quick messages in order without losing a turn', async () => {
+    const { model, sessions, say } = setup();
+    model.delayMs = 20;
+    const user = snowflake();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => say(user, `rapid ${i}`)));
+    const turns = (await sessions.load(user))!;
+    expect(turns).toHaveLength(21);
+    expect(turns.filter((t) => t.role === 'user').map((t) => t.content)).toEqual(Array.from({ length: 10 }, (_, i) => `rapid ${i}`));
+  });
+
+  it('refuses a message that cannot fit the budget even alone', async () => {
+    const { model, say } = setup({ budget: 300 });
+    await expect(say(snowflake(), 'many words '.repeat(400))).rejects.toMatchObject({ kind: 'too_long' });
+    expect(model.requests).toHaveLength(0);
+  });
+});

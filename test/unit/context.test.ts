@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { countTokens, fitToBudget, tokenCounterFor } from '../../src/chat/context.js';
+import type { Turn } from '../../src/chat/types.js';
+
+const count = tokenCounterFor('gpt-3.5-turbo');
+const system: Turn = { role: 'system', content: 'You are helpful.' };
+const pair = (i: number): Turn[] => [
+  { role: 'user', content: `question number ${i} about something fairly specific` },
+  { role: 'assistant', content: `answer number ${i} with a few more words in it than the question` },
+];
+
+describe('token counting', () => {
+  it('counts with the real tokenizer, not characters/4', () => {
+    // "hello world" is 2 cl100k tokens; a chars/4 guess would say 3.
+    expect(count({ role: 'user', content: 'hello world' })).toBe(2 + 4);
+    // A long run of one repeated character collapses into few tokens.
+    expect(count({ role: 'user', content: 'a'.repeat(400) })).toBeLessThan(100);
+  });
+});
+
+describe('fitToBudget', () => {
+  it('keeps everything when it fits', () => {
+    const turns = [system, ...pair(1), { role: 'user', content: 'next' } as Turn];
+    const fit = fitToBudget(turns, 1000, count);
+    expect(fit).toMatchObject({ ok: true, dropped: 0 });
+    if (fit.ok) expect(fit.turns).toEqual(turns);
+  });
+
+  it('drops the oldest turns first, keeping the system prompt and the new message', () => {
+    const history = Array.from({ length: 20 }, (_, i) => pair(i)).flat();
+    const newest: Turn = { role: 'user', content: 'the newest message' };
+    const turns = [system, ...history, newest];
+    const budget = 200;
+    const fit = fitToBudget(turns, budget, count);
+    expect(fit.ok).toBe(true);
+    if (!fit.ok) return;
+    expect(fit.turns[0]).toEqual(system);
+    expect(fit.turns.at(-1)).toEqual(newest);
+    expect(fit.dropped).toBeGreaterThan(0);
+    expect(countTokens(fit.turns, count)).toBeLessThanOrEqual(budget);
+    expect(fit.tokens).toBe(countTokens(fit.turns, count));
+    // What is kept is the most recent stretch, unbroken.
+    const kept = fit.turns.slice(1, -1);
+    expect(kept).toEqual(history.slice(history.length - kept.length));
+  });
+
+  it('never keeps an answer whose question was dropped', () => {
+    const history = Array.from({ length: 10 }, (_, i) => pair(i)).flat();
+    for (let budget = 60; budget < 400; budget += 7) {
+      const fit = fitToBudget([system, ...history, { role: 'user', content: 'now' }], budget, count);
+      if (fit.ok && fit.turns.length > 2) expect(fit.turns[1]!.role).toBe('user');
+    }
+  });
+
+  it('reports a message that cannot fit even alone', () => {
+    const fit = fitToBudget([system, { role: 'user', content: 'word '.repeat(500) }], 100, count);
+    expect(fit.ok).toBe(false);
+    if (!fit.ok) expect(fit.tokens).toBeGreaterThan(100);
+  });
+});
