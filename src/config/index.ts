@@ -70,8 +70,9 @@ export function loadConfig(): Config {
   return parseConfig(process.env);
 }
 
+/** Reads `.env` (or the file named by ENV_FILE) without overriding variables already set. */
 function loadDotenv(): void {
-  dotenv.config({ quiet: true });
+  dotenv.config({ path: process.env.ENV_FILE || '.env', quiet: true });
 }
 
 /** Just the database URL, for tools (migrations, the ORM CLI) that need nothing else. */

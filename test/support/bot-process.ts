@@ -1,0 +1,106 @@
+// Starts the real bot the way `npm start` does (tsx src/main.ts, configured by environment only)
+// against the fakes, with a fresh database and Redis prefix, and waits for its `ready` log line.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { FakeDiscord } from './fake-discord/server.js';
+import type { FakeOpenAI } from './fake-openai.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX_CLI = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+export interface BotProcess {
+  child: ChildProcess;
+  logs: Record<string, any>[];
+  stdout: string[];
+  stderr: string[];
+  waitForLog(predicate: (line: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startBot(
+  { discord, openai, databaseUrl, redisPrefix, redisUrl = 'redis://127.0.0.1:6379' }: { discord: FakeDiscord; openai: FakeOpenAI; databaseUrl: string; redisPrefix: string; redisUrl?: string },
+  env: Record<string, string> = {},
+): Promise<BotProcess> {
+  const child = spawn(process.execPath, [TSX_CLI, 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // Nothing from a developer's .env leaks in: every setting the bot needs is given here.
+      ENV_FILE: '/nonexistent/.env',
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      OPENAI_API_KEY: 'sk-fake-key-for-tests',
+      OPENAI_BASE_URL: openai.baseUrl,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: redisPrefix,
+      LOG_LEVEL: 'debug',
+      OPENAI_MAX_RETRIES: '1',
+      OPENAI_TIMEOUT_MS: '5000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, any>[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      stdout.push(line);
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        // not JSON: kept in stdout only
+      }
+    }
+    for (const waiter of [...waiters]) waiter();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = once(child, 'exit');
+
+  const waitForLog = (predicate: (line: Record<string, any>) => boolean, timeoutMs = 20_000) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const check = () => {
+        const found = logs.find(predicate);
+        if (found) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`bot log line not seen in ${timeoutMs} ms.\nstderr: ${stderr.join('')}\nstdout tail: ${stdout.slice(-20).join('\n')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
+  const bot: BotProcess = {
+    child,
+    logs,
+    stdout,
+    stderr,
+    waitForLog,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+  await Promise.race([
+    waitForLog((l) => l.msg === 'ready', 30_000),
+    exited.then(() => {
+      throw new Error(`bot exited before ready.\nstderr: ${stderr.join('')}\nstdout: ${stdout.join('\n')}`);
+    }),
+  ]);
+  return bot;
+}

@@ -1,0 +1,144 @@
+// The gateway half of the fake Discord: a WebSocket server speaking gateway v10 JSON (no
+// compression, which discord.js only asks for when zlib-sync is installed).
+//   connect → HELLO(op 10) · IDENTIFY(op 2) → READY · HEARTBEAT(op 1) → ACK(op 11)
+//   RESUME(op 6) → replay of missed dispatches + RESUMED · dispatches (op 0) with sequence numbers.
+// Simplifications: one shard; no rate limit on gateway sends; presence updates are accepted and ignored.
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { apiUser, snowflake, type FakeUserInit } from './payloads.js';
+
+const HEARTBEAT_INTERVAL_MS = 41_250;
+
+interface GatewaySession {
+  id: string;
+  seq: number;
+  socket: WebSocket | null;
+  /** Dispatches sent, kept so a RESUME can replay what the client missed. */
+  sent: { s: number; t: string; d: unknown }[];
+  intents: number;
+}
+
+export interface GatewayOptions {
+  token: string;
+  bot: FakeUserInit;
+  applicationId: string;
+  resumeUrl: () => string;
+  log: (line: string) => void;
+}
+
+export class FakeGateway {
+  readonly wss = new WebSocketServer({ noServer: true });
+  private readonly sessions = new Map<string, GatewaySession>();
+  identifies = 0;
+  resumes = 0;
+
+  constructor(private readonly options: GatewayOptions) {}
+
+  handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, request));
+  }
+
+  /** Sessions that are connected and identified (one per bot process). */
+  get connected(): number {
+    return [...this.sessions.values()].filter((s) => s.socket).length;
+  }
+
+  /** Sends a dispatch event to every connected session (as Discord does for DMs: each session gets it). */
+  dispatch(t: string, d: unknown): void {
+    for (const session of this.sessions.values()) this.send(session, t, d);
+  }
+
+  /** Closes every connection with a resumable code, as Discord does on a gateway restart. */
+  dropConnections(code = 4000): void {
+    for (const session of this.sessions.values()) session.socket?.close(code, 'fake gateway reconnect');
+  }
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+
+  private send(session: GatewaySession, t: string, d: unknown): void {
+    session.seq += 1;
+    const frame = { op: 0, s: session.seq, t, d };
+    session.sent.push({ s: session.seq, t, d });
+    if (session.sent.length > 500) session.sent.shift();
+    if (session.socket?.readyState === 1) session.socket.send(JSON.stringify(frame));
+  }
+
+  private onConnection(ws: WebSocket, request: IncomingMessage): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.searchParams.get('v') !== '10' || url.searchParams.get('encoding') !== 'json') {
+      this.options.log(`gateway: unexpected connect parameters ${url.search}`);
+    }
+    let session: GatewaySession | null = null;
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: HEARTBEAT_INTERVAL_MS }, s: null, t: null }));
+
+    ws.on('message', (raw) => {
+      let payload: { op: number; d: any };
+      try {
+        payload = JSON.parse(String(raw));
+      } catch {
+        ws.close(4002, 'Decode error');
+        return;
+      }
+      switch (payload.op) {
+        case 1: // heartbeat
+          ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+          break;
+        case 2: {
+          // identify
+          if (payload.d?.token !== this.options.token && payload.d?.token !== `Bot ${this.options.token}`) {
+            ws.close(4004, 'Authentication failed.');
+            return;
+          }
+          this.identifies += 1;
+          session = { id: snowflake(), seq: 0, socket: ws, sent: [], intents: payload.d.intents ?? 0 };
+          this.sessions.set(session.id, session);
+          this.send(session, 'READY', {
+            v: 10,
+            user: { ...apiUser(this.options.bot), verified: true, mfa_enabled: false, flags: 0 },
+            guilds: [],
+            session_id: session.id,
+            resume_gateway_url: this.options.resumeUrl(),
+            shard: payload.d.shard ?? [0, 1],
+            application: { id: this.options.applicationId, flags: 0 },
+            private_channels: [],
+            relationships: [],
+            user_settings: {},
+            presences: [],
+            geo_ordered_rtc_regions: [],
+            guild_join_requests: [],
+          });
+          break;
+        }
+        case 6: {
+          // resume
+          const known = this.sessions.get(payload.d?.session_id);
+          if (!known || payload.d?.token?.replace(/^Bot /, '') !== this.options.token) {
+            ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
+            return;
+          }
+          this.resumes += 1;
+          session = known;
+          session.socket = ws;
+          for (const missed of session.sent.filter((e) => e.s > (payload.d.seq ?? 0))) {
+            ws.send(JSON.stringify({ op: 0, ...missed }));
+          }
+          this.send(session, 'RESUMED', null);
+          break;
+        }
+        case 3: // presence update
+        case 4: // voice state
+        case 8: // request guild members
+          break;
+        default:
+          this.options.log(`gateway: unknown opcode ${payload.op}`);
+      }
+    });
+
+    ws.on('close', () => {
+      if (session && session.socket === ws) session.socket = null;
+    });
+  }
+}
