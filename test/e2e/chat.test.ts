@@ -259,6 +259,17 @@ describe('slash commands', () => {
   });
 });
 
+describe('gateway', () => {
+  it('resumes after the gateway drops the connection, and keeps answering', async () => {
+    const before = w.discord.gatewayStats.resumes;
+    w.discord.dropGatewayConnections(4000);
+    await w.discord.waitFor(() => w.discord.gatewayStats.resumes > before && w.discord.connectedSessions === 1, 15_000, 'a resume');
+    const quinn = w.discord.user('quinn');
+    const { replies } = await ask(quinn, 'still with me?');
+    expect(replies[0]!.content).toBe('You said: still with me?');
+  });
+});
+
 describe('operations', () => {
   it('logs one structured line per message and command, without secrets or message text', () => {
     const handled = w.bot.logs.filter((l) => l.msg === 'message handled');

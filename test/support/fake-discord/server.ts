@@ -232,10 +232,13 @@ export class FakeDiscord {
     if (found) return found;
     return withTimeout(
       new Promise<T>((resolve) => {
+        // Re-checked on every change the bot makes, and every 50 ms for state outside REST (the gateway).
+        const poll = setInterval(() => listener(), 50);
         const listener = () => {
           const value = check();
           if (value) {
             this.listeners.delete(listener);
+            clearInterval(poll);
             resolve(value);
           }
         };
@@ -256,6 +259,12 @@ export class FakeDiscord {
       timeoutMs,
       `${count} bot message(s) to ${user.username}`,
     );
+  }
+
+  /** Calls `listener` whenever the bot sends, edits or deletes something. Returns an unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Makes the next `times` requests whose "METHOD path" matches `match` fail with `status`. */
