@@ -5,17 +5,20 @@ import { Redis } from 'ioredis';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
 import { ConversationService } from './chat/conversation.js';
+import { Guards } from './chat/guards.js';
 import { ModelClient } from './chat/model-client.js';
 import { SessionStore } from './chat/session-store.js';
+import { UserLock } from './chat/user-lock.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
 import { createDmHandler } from './discord/dm-handler.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
+import { HistoryOutbox } from './history/outbox.js';
 import { HistoryRepository } from './history/repository.js';
 import { createLogger } from './logger.js';
-
-const SHUTDOWN_GRACE_MS = 15_000;
+import { startOpsServer } from './ops/http.js';
+import { Metrics } from './ops/metrics.js';
 
 async function main(config: Config): Promise<void> {
   const logger = createLogger(config);
@@ -29,6 +32,15 @@ async function main(config: Config): Promise<void> {
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await redis.connect();
 
+  const history = new HistoryRepository(orm);
+  const outbox = new HistoryOutbox({ history, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
+  const metrics = new Metrics(() => outbox.depth());
+  const guards = new Guards(redis, logger, {
+    prefix: config.REDIS_KEY_PREFIX,
+    allowedUserIds: config.ALLOWED_USER_IDS,
+    ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
+    dailyTokenCap: config.DAILY_TOKEN_CAP,
+  });
   const model = new ModelClient({
     apiKey: config.OPENAI_API_KEY,
     baseURL: config.OPENAI_BASE_URL,
@@ -36,17 +48,37 @@ async function main(config: Config): Promise<void> {
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     maxRetries: config.OPENAI_MAX_RETRIES,
     maxReplyTokens: config.MAX_REPLY_TOKENS,
+    observe: (seconds, outcome) => metrics.modelLatency.observe({ outcome }, seconds),
   });
   const sessions = new SessionStore(redis, { prefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
-  const history = new HistoryRepository(orm);
+  // A lock outlives the longest model call (every retry timing out) so it never expires under a live holder.
+  const lockTtlMs = config.OPENAI_TIMEOUT_MS * (config.OPENAI_MAX_RETRIES + 1) + 30_000;
+  const lock = new UserLock(redis, { prefix: config.REDIS_KEY_PREFIX, ttlMs: lockTtlMs, waitMs: lockTtlMs * 2 });
   const conversation = new ConversationService(
-    { sessions, model, history, logger },
+    {
+      sessions,
+      model,
+      history: outbox,
+      lock,
+      logger,
+      onAnswered: (userId, completion) => {
+        metrics.tokens.inc({ kind: 'prompt' }, completion.usage.promptTokens);
+        metrics.tokens.inc({ kind: 'completion' }, completion.usage.completionTokens);
+        void guards.spend(userId, completion.usage.totalTokens);
+      },
+    },
     { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET },
   );
 
   const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL });
-  const onMessage = createDmHandler({ conversation, logger }, { maxInputChars: config.MAX_INPUT_CHARS, logMessageContent: config.LOG_MESSAGE_CONTENT });
-  const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger });
+  const onMessage = createDmHandler(
+    { conversation, logger, guards, onHandled: (outcome) => countOutcome(metrics, outcome) },
+    { maxInputChars: config.MAX_INPUT_CHARS, logMessageContent: config.LOG_MESSAGE_CONTENT },
+  );
+  const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger }, (command, outcome) => {
+    metrics.commands.inc({ command, outcome });
+    if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
+  });
   client.on(Events.MessageCreate, onMessage);
   client.on(Events.InteractionCreate, onInteraction);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
@@ -60,6 +92,22 @@ async function main(config: Config): Promise<void> {
     logger.info({ event: 'ready', user: ready.user.tag, userId: ready.user.id, model: config.OPENAI_MODEL }, 'ready');
   });
 
+  outbox.start();
+  const ops = config.HTTP_PORT
+    ? await startOpsServer(
+        {
+          metrics,
+          checks: {
+            discord: async () => client.isReady(),
+            postgres: () => orm.isConnected(),
+            redis: async () => (await redis.ping()) === 'PONG',
+          },
+        },
+        { host: config.HTTP_HOST, port: config.HTTP_PORT },
+      )
+    : null;
+  if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -69,9 +117,12 @@ async function main(config: Config): Promise<void> {
     client.off(Events.InteractionCreate, onInteraction);
     const drained = await Promise.race([
       conversation.drain().then(() => true),
-      new Promise<false>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS, false).unref()),
+      new Promise<false>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS, false).unref()),
     ]);
     if (!drained) logger.warn('gave up waiting for answers in flight');
+    outbox.stop();
+    await outbox.flush().catch((error: unknown) => logger.warn({ err: error }, 'outbox kept for the next start'));
+    ops?.server.close();
     await client.destroy();
     await redis.quit().catch(() => redis.disconnect());
     await orm.close();
@@ -82,6 +133,13 @@ async function main(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await client.login(config.DISCORD_TOKEN);
+}
+
+function countOutcome(metrics: Metrics, outcome: string): void {
+  metrics.messages.inc({ outcome });
+  if (!['answered', 'duplicate', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap'].includes(outcome)) {
+    metrics.errors.inc({ kind: outcome });
+  }
 }
 
 try {

@@ -1,5 +1,6 @@
 // The conversation core: one incoming message in, one answer out. It knows nothing of Discord.
-//   session.load → seed system prompt → fitToBudget → model.complete → session.save + history.save
+//   lock(user) → claim message → session.load → seed system prompt → fitToBudget → model.complete
+//   → session.save + history.save → unlock
 import type { Logger } from 'pino';
 import { fitToBudget, type TokenCounter, tokenCounterFor } from './context.js';
 import { ChatFailure } from './errors.js';
@@ -26,7 +27,12 @@ export interface ModelPort {
 }
 
 export interface HistoryPort {
-  save(exchange: Exchange, username?: string): Promise<boolean>;
+  /** Stores the exchange, now or later (outbox); rejects only if it cannot be kept at all. */
+  save(exchange: Exchange, username?: string): Promise<unknown>;
+}
+
+export interface LockPort {
+  acquire(userId: string): Promise<() => Promise<void>>;
 }
 
 export interface ConversationOptions {
@@ -39,7 +45,15 @@ export class ConversationService {
   private readonly countTokens: TokenCounter;
 
   constructor(
-    private readonly deps: { sessions: SessionStore; model: ModelPort; history: HistoryPort; logger: Logger },
+    private readonly deps: {
+      sessions: SessionStore;
+      model: ModelPort;
+      history: HistoryPort;
+      logger: Logger;
+      /** Cross-process per-user lock; the in-process queue alone orders one process's messages. */
+      lock?: LockPort;
+      onAnswered?: (userId: string, completion: Completion) => void;
+    },
     private readonly options: ConversationOptions,
   ) {
     this.countTokens = tokenCounterFor(deps.model.model);
@@ -56,6 +70,15 @@ export class ConversationService {
   }
 
   private async answer(message: IncomingMessage): Promise<ConversationResult> {
+    const release = this.deps.lock ? await this.memory(() => this.deps.lock!.acquire(message.userId)) : async () => {};
+    try {
+      return await this.answerLocked(message);
+    } finally {
+      await release();
+    }
+  }
+
+  private async answerLocked(message: IncomingMessage): Promise<ConversationResult> {
     const { sessions, model, history, logger } = this.deps;
     const stored = await this.memory(() => sessions.load(message.userId));
     if (!(await this.memory(() => sessions.claimMessage(message.userId, message.messageId)))) {
@@ -69,6 +92,7 @@ export class ConversationService {
     }
 
     const completion = await model.complete(fit.turns);
+    this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
     await this.memory(() => sessions.save(message.userId, [...fit.turns, { role: 'assistant', content: completion.text }]));
@@ -84,7 +108,7 @@ export class ConversationService {
     try {
       await history.save(exchange, message.username);
     } catch (error) {
-      // The person still gets the answer; losing the stored copy is logged loudly.
+      // PostgreSQL and the outbox both failed: the person still gets the answer; the loss is logged loudly.
       logger.error({ err: error, userId: message.userId, messageId: message.messageId }, 'history save failed');
     }
     return { kind: 'answered', text: completion.text, droppedTurns: fit.dropped, firstMessage };

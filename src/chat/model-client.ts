@@ -12,6 +12,8 @@ export interface ModelClientOptions {
   timeoutMs: number;
   maxRetries: number;
   maxReplyTokens: number;
+  /** Called after every call with its duration and outcome (for metrics). */
+  observe?: (seconds: number, outcome: string) => void;
 }
 
 export interface Completion {
@@ -37,6 +39,8 @@ export class ModelClient {
   }
 
   async complete(turns: readonly Turn[]): Promise<Completion> {
+    const started = performance.now();
+    const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
     try {
       const response = await this.openai.chat.completions.create({
         model: this.options.model,
@@ -45,6 +49,7 @@ export class ModelClient {
       });
       const text = response.choices[0]?.message?.content?.trim() ?? '';
       if (!text) throw new ChatFailure('unavailable', 'The model returned an empty answer');
+      observe('ok');
       return {
         text,
         model: response.model || this.options.model,
@@ -55,7 +60,9 @@ export class ModelClient {
         },
       };
     } catch (error) {
-      throw toChatFailure(error);
+      const failure = toChatFailure(error);
+      observe(failure.kind);
+      throw failure;
     }
   }
 }

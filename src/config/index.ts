@@ -37,6 +37,17 @@ export const configSchema = z.object({
   DEPLOY_COMMANDS_ON_START: bool(true),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('dgpt:'),
+  RATE_LIMIT_PER_MINUTE: int(0, 20),
+  DAILY_TOKEN_CAP: int(0, 0),
+  ALLOWED_USER_IDS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be a comma-separated list of Discord user ids'))),
+  HTTP_PORT: int(0, 8080).pipe(z.number().max(65535)),
+  HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SHUTDOWN_GRACE_MS: int(0, 15_000),
+  OUTBOX_FLUSH_INTERVAL_MS: int(100, 5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_MESSAGE_CONTENT: bool(false),
 });

@@ -4,6 +4,7 @@ import type { Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ConversationService } from '../chat/conversation.js';
 import { ChatFailure } from '../chat/errors.js';
+import type { Guards } from '../chat/guards.js';
 import { replies } from './replies.js';
 import { splitForDiscord } from './split.js';
 
@@ -24,8 +25,16 @@ export function validateInput(content: string, maxInputChars: number): Validatio
   return { ok: true, text };
 }
 
-export function createDmHandler(deps: { conversation: ConversationService; logger: Logger }, options: DmHandlerOptions) {
-  const { conversation, logger } = deps;
+export interface DmHandlerDeps {
+  conversation: ConversationService;
+  logger: Logger;
+  guards?: Pick<Guards, 'admit'>;
+  /** Told the outcome of every message (for metrics). */
+  onHandled?: (outcome: string) => void;
+}
+
+export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) {
+  const { conversation, logger, guards } = deps;
 
   return async function onMessage(message: Message): Promise<void> {
     // Group DMs cannot include bots; only one-to-one DMs reach here.
@@ -44,6 +53,18 @@ export function createDmHandler(deps: { conversation: ConversationService; logge
       if (!input.ok) {
         outcome = input.outcome;
         await send(input.reply);
+        return;
+      }
+      const admitted = guards ? await guards.admit(message.author.id) : { ok: true as const };
+      if (!admitted.ok) {
+        outcome = admitted.reason;
+        await send(
+          admitted.reason === 'not_allowed'
+            ? replies.notAllowed
+            : admitted.reason === 'rate_limited'
+              ? replies.rateLimited(admitted.retryAt)
+              : replies.tokenCap(admitted.retryAt),
+        );
         return;
       }
       const showTyping = () => void channel.sendTyping().catch((error: unknown) => log.debug({ err: error }, 'typing failed'));
@@ -72,6 +93,7 @@ export function createDmHandler(deps: { conversation: ConversationService; logge
       await send(reply).catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));
     } finally {
       clearInterval(typing);
+      deps.onHandled?.(outcome);
       log.info(
         {
           event: 'message',

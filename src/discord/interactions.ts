@@ -22,7 +22,11 @@ function alreadyHandled(error: unknown): boolean {
   );
 }
 
-export function createInteractionRouter(commands: ReadonlyMap<string, Command>, context: CommandContext) {
+export function createInteractionRouter(
+  commands: ReadonlyMap<string, Command>,
+  context: CommandContext,
+  onHandled?: (command: string, outcome: string) => void,
+) {
   const { logger } = context;
 
   return async function onInteraction(interaction: Interaction): Promise<void> {
@@ -53,6 +57,7 @@ export function createInteractionRouter(commands: ReadonlyMap<string, Command>, 
         await tell(interaction, replies.commandFailed).catch((e: unknown) => log.warn({ err: e }, 'could not report the failure'));
       }
     } finally {
+      onHandled?.(name, outcome);
       log.info(
         { event: interaction.isButton() ? 'button' : 'command', outcome, durationMs: Math.round(performance.now() - started) },
         'interaction handled',

@@ -2,6 +2,7 @@
 // against the fakes, with a fresh database and Redis prefix, and waits for its `ready` log line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FakeDiscord } from './fake-discord/server.js';
 import type { FakeOpenAI } from './fake-openai.js';
@@ -9,8 +10,19 @@ import type { FakeOpenAI } from './fake-openai.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_CLI = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export interface BotProcess {
   child: ChildProcess;
+  /** Base URL of the bot's health and metrics server. */
+  opsUrl: string;
   logs: Record<string, any>[];
   stdout: string[];
   stderr: string[];
@@ -22,6 +34,7 @@ export async function startBot(
   { discord, openai, databaseUrl, redisPrefix, redisUrl = 'redis://127.0.0.1:6379' }: { discord: FakeDiscord; openai: FakeOpenAI; databaseUrl: string; redisPrefix: string; redisUrl?: string },
   env: Record<string, string> = {},
 ): Promise<BotProcess> {
+  const httpPort = env.HTTP_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [TSX_CLI, 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -39,7 +52,10 @@ export async function startBot(
       LOG_LEVEL: 'debug',
       OPENAI_MAX_RETRIES: '1',
       OPENAI_TIMEOUT_MS: '5000',
+      RATE_LIMIT_PER_MINUTE: '0',
+      OUTBOX_FLUSH_INTERVAL_MS: '300',
       ...env,
+      HTTP_PORT: httpPort,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,6 +101,7 @@ export async function startBot(
 
   const bot: BotProcess = {
     child,
+    opsUrl: `http://127.0.0.1:${httpPort}`,
     logs,
     stdout,
     stderr,

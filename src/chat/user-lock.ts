@@ -1,0 +1,55 @@
+// A per-user mutual exclusion lock in Redis, so one person's messages are handled one at a time even
+// with several bot processes (the session is read-modify-write). SET NX PX with a random token; the
+// holder renews it while working and releases it only if it still owns it (compare-and-delete).
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface UserLockOptions {
+  prefix: string;
+  /** How long a lock lives without renewal (covers a crashed holder). */
+  ttlMs: number;
+  /** How long to wait for a busy lock before giving up. */
+  waitMs: number;
+}
+
+export class LockTimeout extends Error {
+  constructor(userId: string) {
+    super(`Timed out waiting for the lock of user ${userId}`);
+    this.name = 'LockTimeout';
+  }
+}
+
+export class UserLock {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: UserLockOptions,
+  ) {}
+
+  key(userId: string): string {
+    return `${this.options.prefix}lock:{${userId}}`;
+  }
+
+  /** Waits for the user's lock and returns the function that releases it. */
+  async acquire(userId: string): Promise<() => Promise<void>> {
+    const key = this.key(userId);
+    const token = randomUUID();
+    const deadline = Date.now() + this.options.waitMs;
+    let pause = 10;
+    while ((await this.redis.set(key, token, 'PX', this.options.ttlMs, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) throw new LockTimeout(userId);
+      await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
+      pause = Math.min(pause * 2, 200);
+    }
+    const renew = setInterval(() => {
+      this.redis.eval(RENEW, 1, key, token, this.options.ttlMs).catch(() => undefined);
+    }, Math.max(this.options.ttlMs / 3, 50));
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires on its own otherwise
+    };
+  }
+}

@@ -1,0 +1,31 @@
+// Prometheus metrics (prom-client), in a registry of our own so tests and several bots in one
+// process never collide.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messages = new Counter({ name: 'bot_messages_total', help: 'Direct messages handled, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly commands = new Counter({ name: 'bot_commands_total', help: 'Slash commands and button clicks handled', labelNames: ['command', 'outcome'] as const, registers: [this.registry] });
+  readonly modelLatency = new Histogram({
+    name: 'bot_model_request_seconds',
+    help: 'Time from sending a request to the model to its full answer',
+    labelNames: ['outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({ name: 'bot_model_tokens_total', help: 'Tokens used, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly errors = new Counter({ name: 'bot_errors_total', help: 'Failures, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly outboxDepth: Gauge;
+
+  constructor(outboxDepth: () => Promise<number>) {
+    collectDefaultMetrics({ register: this.registry });
+    this.outboxDepth = new Gauge({
+      name: 'bot_outbox_depth',
+      help: 'Answered exchanges waiting for PostgreSQL',
+      registers: [this.registry],
+      async collect() {
+        this.set(await outboxDepth().catch(() => -1));
+      },
+    });
+  }
+}
