@@ -13,16 +13,31 @@ export interface World {
   redis: TestRedis;
   databaseUrl: string;
   databaseName: string;
+  /** Starts another bot process on the same Discord, database and Redis (a second replica, or a restart). */
+  launch(extra?: Record<string, string>): Promise<BotProcess>;
   close(): Promise<void>;
 }
 
-export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+export interface WorldOptions {
+  /** Extra bot settings; a function gets the fake Discord first (to name users in ALLOWED_USER_IDS). */
+  env?: Record<string, string> | ((discord: FakeDiscord) => Record<string, string>);
+  /** Connect the bot to PostgreSQL through this port (a TCP proxy) instead of 5432. */
+  pgPort?: number;
+  /** Use this Redis instead of the machine's. */
+  redisUrl?: string;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const fakeLog: string[] = [];
   const discord = await new FakeDiscord((line) => fakeLog.push(line)).start();
   const openai = await new FakeOpenAI().start();
-  const redis = await createTestRedis('e2e');
-  const { url: databaseUrl, name: databaseName } = freshDatabaseUrl('e2e');
-  const bot = await startBot({ discord, openai, databaseUrl, redisPrefix: redis.prefix }, env);
+  const redis = await createTestRedis('e2e', options.redisUrl);
+  const { url, name: databaseName } = freshDatabaseUrl('e2e');
+  const databaseUrl = options.pgPort ? url.replace(/:\d+\//, `:${options.pgPort}/`) : url;
+  const env = typeof options.env === 'function' ? options.env(discord) : (options.env ?? {});
+  const launch = (extra: Record<string, string> = {}) =>
+    startBot({ discord, openai, databaseUrl, redisPrefix: redis.prefix, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) }, { ...env, ...extra });
+  const bot = await launch();
   // Commands are registered right before the ready line.
   await discord.waitFor(() => discord.commands.length > 0, 10_000, 'command registration');
   return {
@@ -32,6 +47,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     redis,
     databaseUrl,
     databaseName,
+    launch,
     async close() {
       await bot.stop();
       if (discord.unknownRoutes.length) process.stderr.write(`fake discord saw unknown routes: ${discord.unknownRoutes.join(', ')}\n${fakeLog.join('\n')}\n`);

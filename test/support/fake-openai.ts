@@ -19,6 +19,8 @@ type Reply = string | ((request: ChatRequest) => string);
 
 export class FakeOpenAI {
   readonly requests: ChatRequest[] = [];
+  /** When each request arrived (ms since the epoch), in the same order as `requests`. */
+  readonly requestTimes: number[] = [];
   /** Milliseconds before the answer starts (and, streaming, before the first token). */
   latencyMs = 0;
   /** Milliseconds between streamed chunks. */
@@ -26,6 +28,7 @@ export class FakeOpenAI {
   private reply: Reply = (request) => `You said: ${request.messages.at(-1)?.content ?? ''}`;
   private failures: { status: number; retryAfter?: number; remaining: number }[] = [];
   private hangs = 0;
+  private drops = 0;
   private readonly server: Server;
   private readonly open = new Set<ServerResponse>();
   port = 0;
@@ -65,10 +68,17 @@ export class FakeOpenAI {
     this.hangs += times;
   }
 
+  /** The next `times` requests have their connection destroyed without an answer. */
+  dropNext(times = 1): void {
+    this.drops += times;
+  }
+
   reset(): void {
     this.requests.length = 0;
+    this.requestTimes.length = 0;
     this.failures = [];
     this.hangs = 0;
+    this.drops = 0;
     this.latencyMs = 0;
     this.chunkDelayMs = 0;
     this.setReply((request) => `You said: ${request.messages.at(-1)?.content ?? ''}`);
@@ -90,6 +100,12 @@ export class FakeOpenAI {
     }
     const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest;
     this.requests.push(request);
+    this.requestTimes.push(Date.now());
+    if (this.drops > 0) {
+      this.drops -= 1;
+      req.socket.destroy();
+      return;
+    }
 
     const failure = this.failures.find((f) => f.remaining > 0);
     if (failure) {

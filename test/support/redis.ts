@@ -14,16 +14,20 @@ export function freshPrefix(label = 'test'): string {
   return `dgpt-${label}-${randomBytes(4).toString('hex')}:`;
 }
 
-export async function createTestRedis(label?: string): Promise<TestRedis> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+export async function createTestRedis(label?: string, url = REDIS_URL): Promise<TestRedis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // tests that stop Redis on purpose expect connection errors
   const prefix = freshPrefix(label);
   return {
     redis,
     prefix,
     async cleanup() {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      try {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }
