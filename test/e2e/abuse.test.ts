@@ -1,0 +1,107 @@
+// Misuse and bad input against the real bot: limits, the allow-list, empty and over-long messages,
+// mentions in model output, and the operations endpoints.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorld, type World } from '../support/e2e.js';
+import type { FakeUser } from '../support/fake-discord/server.js';
+
+let w: World;
+let limited: FakeUser;
+let capped: FakeUser;
+let member: FakeUser;
+
+beforeAll(async () => {
+  w = await startWorld({
+    env: (discord) => {
+      limited = discord.user('limited');
+      capped = discord.user('capped');
+      member = discord.user('member');
+      return {
+        ALLOWED_USER_IDS: [limited.id, capped.id, member.id].join(','),
+        RATE_LIMIT_PER_MINUTE: '3',
+        DAILY_TOKEN_CAP: '400',
+        MAX_INPUT_CHARS: '100',
+      };
+    },
+  });
+}, 60_000);
+afterAll(() => w?.close());
+
+async function ask(user: FakeUser, text: string, extra?: Parameters<World['discord']['sendDm']>[2]) {
+  const before = w.discord.botMessagesTo(user).length;
+  w.discord.sendDm(user, text, extra);
+  const [reply] = await w.discord.waitForBotMessages(user, 1, before);
+  return reply!.content;
+}
+
+const modelCalls = () => w.openai.requests.length;
+
+describe('limits and access', () => {
+  it('politely refuses people who are not on the allow-list, without a model call', async () => {
+    const before = modelCalls();
+    expect(await ask(w.discord.user('stranger'), 'let me in')).toMatch(/only available to a few people/);
+    expect(modelCalls()).toBe(before);
+  });
+
+  it('rate-limits one person per minute and says when to try again', async () => {
+    for (let i = 0; i < 3; i++) expect(await ask(limited, `quick ${i}`)).toBe(`You said: quick ${i}`);
+    const before = modelCalls();
+    const refusal = await ask(limited, 'one too many');
+    expect(refusal).toMatch(/faster than I can keep up. Try again <t:\d+:R>/);
+    const retryAt = Number(/<t:(\d+):R>/.exec(refusal)![1]) * 1000;
+    expect(retryAt).toBeGreaterThan(Date.now());
+    expect(retryAt).toBeLessThanOrEqual(Date.now() + 61_000);
+    expect(modelCalls()).toBe(before);
+    // Someone else is not affected.
+    expect(await ask(member, 'my turn')).toBe('You said: my turn');
+  });
+
+  it('stops a person at the daily token cap', async () => {
+    w.openai.setReply('word '.repeat(400).trim()); // ~500 tokens of usage: over the cap of 400 at once
+    expect(await ask(capped, 'big answer please')).toMatch(/^word word/);
+    w.openai.reset();
+    const before = modelCalls();
+    expect(await ask(capped, 'another one')).toMatch(/reached today's usage limit/);
+    expect(modelCalls()).toBe(before);
+  });
+});
+
+describe('bad input', () => {
+  it('answers an empty, sticker-only or attachment-only message with a note and no model call', async () => {
+    const before = modelCalls();
+    expect(await ask(member, '', { stickerItems: [{ id: '1', name: 'wave', format_type: 1 }] })).toMatch(/only read text/);
+    expect(await ask(member, '   ')).toMatch(/only read text/);
+    expect(modelCalls()).toBe(before);
+  });
+
+  it('refuses a message over MAX_INPUT_CHARS with a note and no model call', async () => {
+    const before = modelCalls();
+    expect(await ask(member, 'x'.repeat(101))).toMatch(/over 100 characters/);
+    expect(modelCalls()).toBe(before);
+  });
+
+  it('never lets model output ping anyone', async () => {
+    w.openai.setReply('Hey @everyone and <@123456789012345678>, look!');
+    const before = w.discord.botMessagesTo(member).length;
+    w.discord.sendDm(member, 'ping people');
+    const [reply] = await w.discord.waitForBotMessages(member, 1, before);
+    expect(reply!.content).toContain('@everyone');
+    expect(reply!.allowedMentions).toEqual({ parse: [] });
+    w.openai.reset();
+  });
+});
+
+describe('operations endpoints', () => {
+  it('serves /healthz, /readyz and Prometheus /metrics on 127.0.0.1', async () => {
+    expect((await fetch(`${w.bot.opsUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${w.bot.opsUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { discord: true, postgres: true, redis: true } });
+    const metrics = await (await fetch(`${w.bot.opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/bot_messages_total\{outcome="answered"\} [1-9]/);
+    expect(metrics).toMatch(/bot_messages_total\{outcome="rate_limited"\} 1/);
+    expect(metrics).toMatch(/bot_messages_total\{outcome="not_allowed"\} 1/);
+    expect(metrics).toMatch(/bot_model_request_seconds_count\{outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/bot_model_tokens_total\{kind="prompt"\} [1-9]/);
+    expect(metrics).toMatch(/bot_outbox_depth 0/);
+  });
+});
