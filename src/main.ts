@@ -73,7 +73,12 @@ async function main(config: Config): Promise<void> {
   const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL });
   const onMessage = createDmHandler(
     { conversation, logger, guards, onHandled: (outcome) => countOutcome(metrics, outcome) },
-    { maxInputChars: config.MAX_INPUT_CHARS, logMessageContent: config.LOG_MESSAGE_CONTENT },
+    {
+      maxInputChars: config.MAX_INPUT_CHARS,
+      logMessageContent: config.LOG_MESSAGE_CONTENT,
+      streamReplies: config.STREAM_REPLIES,
+      streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
+    },
   );
   const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger }, (command, outcome) => {
     metrics.commands.inc({ command, outcome });

@@ -23,7 +23,7 @@ export type ConversationResult =
 
 export interface ModelPort {
   readonly model: string;
-  complete(turns: readonly Turn[]): Promise<Completion>;
+  complete(turns: readonly Turn[], onDelta?: (text: string) => void): Promise<Completion>;
 }
 
 export interface HistoryPort {
@@ -59,9 +59,12 @@ export class ConversationService {
     this.countTokens = tokenCounterFor(deps.model.model);
   }
 
-  /** Answers one message. Messages of one user are answered one at a time, in arrival order. */
-  handle(message: IncomingMessage): Promise<ConversationResult> {
-    return this.queue.run(message.userId, () => this.answer(message));
+  /**
+   * Answers one message. Messages of one user are answered one at a time, in arrival order.
+   * With `onDelta` the answer is streamed: it receives the text as the model writes it.
+   */
+  handle(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
+    return this.queue.run(message.userId, () => this.answer(message, onDelta));
   }
 
   /** Waits for every message already accepted to be answered. */
@@ -69,16 +72,16 @@ export class ConversationService {
     return this.queue.drain();
   }
 
-  private async answer(message: IncomingMessage): Promise<ConversationResult> {
+  private async answer(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
     const release = this.deps.lock ? await this.memory(() => this.deps.lock!.acquire(message.userId)) : async () => {};
     try {
-      return await this.answerLocked(message);
+      return await this.answerLocked(message, onDelta);
     } finally {
       await release();
     }
   }
 
-  private async answerLocked(message: IncomingMessage): Promise<ConversationResult> {
+  private async answerLocked(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
     const { sessions, model, history, logger } = this.deps;
     const stored = await this.memory(() => sessions.load(message.userId));
     if (!(await this.memory(() => sessions.claimMessage(message.userId, message.messageId)))) {
@@ -91,7 +94,7 @@ export class ConversationService {
       throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     }
 
-    const completion = await model.complete(fit.turns);
+    const completion = await model.complete(fit.turns, onDelta);
     this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.

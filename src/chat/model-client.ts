@@ -38,33 +38,66 @@ export class ModelClient {
     return this.options.model;
   }
 
-  async complete(turns: readonly Turn[]): Promise<Completion> {
+  /**
+   * Asks the model for the next answer. With `onDelta`, the answer is streamed and `onDelta` gets
+   * each piece of text as it arrives; either way the full answer is returned at the end.
+   */
+  async complete(turns: readonly Turn[], onDelta?: (text: string) => void): Promise<Completion> {
     const started = performance.now();
     const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
+    const request = {
+      model: this.options.model,
+      messages: turns.map((t) => ({ role: t.role, content: t.content })),
+      max_tokens: this.options.maxReplyTokens,
+    };
     try {
-      const response = await this.openai.chat.completions.create({
-        model: this.options.model,
-        messages: turns.map((t) => ({ role: t.role, content: t.content })),
-        max_tokens: this.options.maxReplyTokens,
-      });
-      const text = response.choices[0]?.message?.content?.trim() ?? '';
-      if (!text) throw new ChatFailure('unavailable', 'The model returned an empty answer');
+      const result = onDelta ? await this.streamed(request, onDelta) : await this.whole(request);
+      if (!result.text.trim()) throw new ChatFailure('unavailable', 'The model returned an empty answer');
       observe('ok');
-      return {
-        text,
-        model: response.model || this.options.model,
-        usage: {
-          promptTokens: response.usage?.prompt_tokens ?? 0,
-          completionTokens: response.usage?.completion_tokens ?? 0,
-          totalTokens: response.usage?.total_tokens ?? 0,
-        },
-      };
+      return result;
     } catch (error) {
       const failure = toChatFailure(error);
       observe(failure.kind);
       throw failure;
     }
   }
+
+  private async whole(request: ChatRequest): Promise<Completion> {
+    const response = await this.openai.chat.completions.create(request);
+    return {
+      text: response.choices[0]?.message?.content?.trim() ?? '',
+      model: response.model || this.options.model,
+      usage: toUsage(response.usage),
+    };
+  }
+
+  private async streamed(request: ChatRequest, onDelta: (text: string) => void): Promise<Completion> {
+    // The SDK retries the request until the stream starts; a stream cut midway surfaces as an error.
+    const stream = await this.openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let model = this.options.model;
+    let usage: TokenUsage = toUsage(undefined);
+    for await (const chunk of stream) {
+      if (chunk.model) model = chunk.model;
+      if (chunk.usage) usage = toUsage(chunk.usage);
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) {
+        text += delta;
+        onDelta(delta);
+      }
+    }
+    return { text: text.trim(), model, usage };
+  }
+}
+
+type ChatRequest = { model: string; messages: { role: Turn['role']; content: string }[]; max_tokens: number };
+
+function toUsage(usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): TokenUsage {
+  return {
+    promptTokens: usage?.prompt_tokens ?? 0,
+    completionTokens: usage?.completion_tokens ?? 0,
+    totalTokens: usage?.total_tokens ?? 0,
+  };
 }
 
 export function toChatFailure(error: unknown): ChatFailure {

@@ -7,10 +7,14 @@ import { ChatFailure } from '../chat/errors.js';
 import type { Guards } from '../chat/guards.js';
 import { replies } from './replies.js';
 import { splitForDiscord } from './split.js';
+import { StreamingReply } from './streaming-reply.js';
 
 export interface DmHandlerOptions {
   maxInputChars: number;
   logMessageContent: boolean;
+  /** Show the answer while it is written (edits at `streamEditIntervalMs`), or only when complete. */
+  streamReplies: boolean;
+  streamEditIntervalMs: number;
 }
 
 // Discord shows "typing…" for about 10 seconds per call.
@@ -44,9 +48,8 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
     const channel = message.channel;
     let outcome = 'answered';
     let typing: NodeJS.Timeout | undefined;
-    const send = async (content: string) => {
-      await channel.send({ content, allowedMentions: { parse: [] } });
-    };
+    const send = (content: string) => channel.send({ content, allowedMentions: { parse: [] } });
+    const stream = options.streamReplies ? new StreamingReply(send, options.streamEditIntervalMs) : null;
 
     try {
       const input = validateInput(message.content, options.maxInputChars);
@@ -71,25 +74,30 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
       showTyping();
       typing = setInterval(showTyping, TYPING_REFRESH_MS);
 
-      const result = await conversation.handle({
-        userId: message.author.id,
-        username: message.author.username,
-        messageId: message.id,
-        text: input.text,
-        receivedAt: message.createdAt,
-      });
+      const onDelta = stream
+        ? (delta: string) => {
+            clearInterval(typing); // the text itself now shows that the bot is answering
+            stream.push(delta);
+          }
+        : undefined;
+      const result = await conversation.handle(
+        { userId: message.author.id, username: message.author.username, messageId: message.id, text: input.text, receivedAt: message.createdAt },
+        onDelta,
+      );
       clearInterval(typing);
       if (result.kind === 'duplicate') {
         outcome = 'duplicate';
         return;
       }
-      for (const chunk of splitForDiscord(result.text)) await send(chunk);
+      if (stream) await stream.finish(result.text);
+      else for (const chunk of splitForDiscord(result.text)) await send(chunk);
       if (result.droppedTurns > 0) log.debug({ droppedTurns: result.droppedTurns }, 'context trimmed');
     } catch (error) {
       clearInterval(typing);
       outcome = error instanceof ChatFailure ? error.kind : 'error';
       const reply = error instanceof ChatFailure ? replies.failure[error.kind] : replies.unexpected;
       log.error({ err: error }, 'message failed');
+      // Whatever was already shown of an interrupted answer stays as it was streamed.
       await send(reply).catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));
     } finally {
       clearInterval(typing);

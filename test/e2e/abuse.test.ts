@@ -27,10 +27,8 @@ beforeAll(async () => {
 afterAll(() => w?.close());
 
 async function ask(user: FakeUser, text: string, extra?: Parameters<World['discord']['sendDm']>[2]) {
-  const before = w.discord.botMessagesTo(user).length;
-  w.discord.sendDm(user, text, extra);
-  const [reply] = await w.discord.waitForBotMessages(user, 1, before);
-  return reply!.content;
+  const { replies } = await w.ask(user, text, extra);
+  return replies[0]!.content;
 }
 
 const modelCalls = () => w.openai.requests.length;

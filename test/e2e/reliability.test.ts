@@ -11,10 +11,8 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function ask(w: World, user: FakeUser, text: string) {
-  const before = w.discord.botMessagesTo(user).length;
-  const message = w.discord.sendDm(user, text);
-  const [reply] = await w.discord.waitForBotMessages(user, 1, before, 20_000);
-  return { message, reply: reply! };
+  const { message, replies } = await w.ask(user, text);
+  return { message, reply: replies[0]! };
 }
 
 async function countRows(databaseUrl: string, userId: string): Promise<string[]> {

@@ -3,7 +3,8 @@
 import { createTestRedis, type TestRedis } from './redis.js';
 import { dropDatabase, freshDatabaseUrl } from './database.js';
 import { startBot, type BotProcess } from './bot-process.js';
-import { FakeDiscord } from './fake-discord/server.js';
+import type { APIMessage } from 'discord.js';
+import { FakeDiscord, type FakeUser, type SentMessage } from './fake-discord/server.js';
 import { FakeOpenAI } from './fake-openai.js';
 
 export interface World {
@@ -13,6 +14,13 @@ export interface World {
   redis: TestRedis;
   databaseUrl: string;
   databaseName: string;
+  /** Every bot process started in this world (the first is `bot`). */
+  bots: BotProcess[];
+  /**
+   * Sends a DM as `user` and waits until a bot process has finished with it (answer complete,
+   * exchange stored or queued); returns the bot messages sent to the user since.
+   */
+  ask(user: FakeUser, text: string, extra?: Parameters<FakeDiscord['sendDm']>[2]): Promise<{ message: APIMessage; replies: SentMessage[] }>;
   /** Starts another bot process on the same Discord, database and Redis (a second replica, or a restart). */
   launch(extra?: Record<string, string>): Promise<BotProcess>;
   close(): Promise<void>;
@@ -35,9 +43,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const { url, name: databaseName } = freshDatabaseUrl('e2e');
   const databaseUrl = options.pgPort ? url.replace(/:\d+\//, `:${options.pgPort}/`) : url;
   const env = typeof options.env === 'function' ? options.env(discord) : (options.env ?? {});
-  const launch = (extra: Record<string, string> = {}) =>
-    startBot({ discord, openai, databaseUrl, redisPrefix: redis.prefix, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) }, { ...env, ...extra });
+  const bots: BotProcess[] = [];
+  const launch = async (extra: Record<string, string> = {}) => {
+    const started = await startBot({ discord, openai, databaseUrl, redisPrefix: redis.prefix, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) }, { ...env, ...extra });
+    bots.push(started);
+    return started;
+  };
   const bot = await launch();
+  const ask: World['ask'] = async (user, text, extra) => {
+    const before = discord.botMessagesTo(user).length;
+    const message = discord.sendDm(user, text, extra);
+    const live = bots.filter((b) => b.child.exitCode === null && b.child.signalCode === null);
+    await Promise.any(live.map((b) => b.waitForLog((l) => l.msg === 'message handled' && l.messageId === message.id && l.outcome !== 'duplicate')));
+    return { message, replies: discord.botMessagesTo(user).slice(before) };
+  };
   // Commands are registered right before the ready line.
   await discord.waitFor(() => discord.commands.length > 0, 10_000, 'command registration');
   return {
@@ -47,6 +66,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     redis,
     databaseUrl,
     databaseName,
+    bots,
+    ask,
     launch,
     async close() {
       await bot.stop();

@@ -1,0 +1,81 @@
+// Shows an answer while the model writes it. The first words go out at once (a new message); after
+// that each message is edited at a steady pace — Discord allows about one edit per second per
+// message — and when the text outgrows 2000 characters the rest continues in a new message, split
+// exactly as `splitForDiscord` splits a finished answer. `finish` makes the messages match the
+// final text exactly.
+import { splitForDiscord } from './split.js';
+
+export interface PostedMessage {
+  edit(content: string): Promise<unknown>;
+}
+
+export type Poster = (content: string) => Promise<PostedMessage>;
+
+export class StreamingReply {
+  private text = '';
+  private readonly posted: { message: PostedMessage; shown: string; editedAt: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failed: unknown = null;
+
+  constructor(
+    private readonly post: Poster,
+    private readonly editIntervalMs = 1000,
+  ) {}
+
+  /** Whether any text has been shown yet. */
+  get started(): boolean {
+    return this.posted.length > 0;
+  }
+
+  get messageCount(): number {
+    return this.posted.length;
+  }
+
+  push(delta: string): void {
+    this.text += delta;
+    if (this.timer) return;
+    const last = Math.max(0, ...this.posted.map((p) => p.editedAt));
+    const wait = this.posted.length === 0 ? 0 : Math.max(0, last + this.editIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(false);
+    }, wait);
+  }
+
+  /** Makes the shown messages equal `finalText` (split for Discord) and waits until they are. */
+  async finish(finalText: string): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.text = finalText;
+    this.enqueue(true);
+    await this.chain;
+    if (this.failed) throw this.failed;
+  }
+
+  private enqueue(final: boolean): void {
+    this.chain = this.chain
+      .then(() => this.flush(final))
+      .catch((error: unknown) => {
+        this.failed ??= error;
+      });
+  }
+
+  private async flush(final: boolean): Promise<void> {
+    const text = final ? this.text : this.text.trimEnd();
+    if (!text.trim()) return;
+    const chunks = splitForDiscord(text);
+    for (const [i, chunk] of chunks.entries()) {
+      const existing = this.posted[i];
+      if (!existing) {
+        this.posted.push({ message: await this.post(chunk), shown: chunk, editedAt: Date.now() });
+      } else if (existing.shown !== chunk && (final || Date.now() - existing.editedAt >= this.editIntervalMs)) {
+        existing.shown = chunk;
+        existing.editedAt = Date.now();
+        await existing.message.edit(chunk);
+      }
+    }
+    // Text moved on while we were sending: go again at the steady pace.
+    if (!final && this.text.trimEnd() !== text && !this.timer) this.push('');
+  }
+}
