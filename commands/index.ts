@@ -1,10 +1,11 @@
 // The explicit list of slash commands: type-checked and greppable, no file-system scanning.
 import clearHistory from './clear-history.js';
+import help from './help.js';
 import history from './history.js';
 import logout from './logout.js';
 import type { Command } from './types.js';
 
-export const commands: readonly Command[] = [history, clearHistory, logout];
+export const commands: readonly Command[] = [history, clearHistory, logout, help];
 
 export const commandsByName = new Map(commands.map((command) => [command.data.name, command]));
 

@@ -1,12 +1,14 @@
+// /logout: forgets the running conversation; stored history stays.
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
-import { commandContexts } from './contexts.js';
-import { replies } from '../src/discord/replies.js';
+import { repliesFor } from '../src/discord/replies.js';
+import { define } from './contexts.js';
 import type { Command } from './types.js';
 
 export default {
-  data: commandContexts(new SlashCommandBuilder().setName('logout').setDescription(replies.commandDescriptions.logout)),
+  data: define(new SlashCommandBuilder().setName('logout'), 'logout'),
   async execute(interaction, { sessions }) {
+    const r = repliesFor(interaction.locale);
     const hadSession = await sessions.reset(interaction.user.id);
-    await interaction.reply({ content: hadSession ? replies.loggedOut : replies.noSessionToReset, flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: hadSession ? r.loggedOut : r.noSessionToReset, flags: MessageFlags.Ephemeral });
   },
 } satisfies Command;

@@ -6,9 +6,11 @@ import type { SessionStore } from '../src/chat/session-store.js';
 import type { HistoryRepository } from '../src/history/repository.js';
 
 export interface CommandContext {
-  sessions: Pick<SessionStore, 'reset'>;
-  history: Pick<HistoryRepository, 'page' | 'count' | 'clear'>;
+  sessions: Pick<SessionStore, 'reset' | 'rememberLocale'>;
+  history: Pick<HistoryRepository, 'page' | 'count' | 'clear' | 'all'>;
   logger: Logger;
+  /** What /help tells people. */
+  settings: { sessionTtlSeconds: number; model: string };
 }
 
 export interface Command {

@@ -72,7 +72,7 @@ async function main(config: Config): Promise<void> {
 
   const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL });
   const onMessage = createDmHandler(
-    { conversation, logger, guards, onHandled: (outcome) => countOutcome(metrics, outcome) },
+    { conversation, logger, guards, localeOf: (userId) => sessions.locale(userId), onHandled: (outcome) => countOutcome(metrics, outcome) },
     {
       maxInputChars: config.MAX_INPUT_CHARS,
       logMessageContent: config.LOG_MESSAGE_CONTENT,
@@ -80,7 +80,8 @@ async function main(config: Config): Promise<void> {
       streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
     },
   );
-  const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger }, (command, outcome) => {
+  const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };
+  const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger, settings }, (command, outcome) => {
     metrics.commands.inc({ command, outcome });
     if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
   });

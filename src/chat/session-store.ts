@@ -40,6 +40,18 @@ export class SessionStore {
   }
 
   /**
+   * Remembers the language of the person's Discord client. Discord tells it with every slash command
+   * but not with DMs, so DM replies use the last one seen (kept 30 days).
+   */
+  async rememberLocale(userId: string, locale: string): Promise<void> {
+    await this.redis.set(`${this.options.prefix}locale:{${userId}}`, locale, 'EX', 30 * 86_400);
+  }
+
+  async locale(userId: string): Promise<string | null> {
+    return this.redis.get(`${this.options.prefix}locale:{${userId}}`);
+  }
+
+  /**
    * Marks an incoming Discord message as taken. Returns false when it was already taken, which
    * happens when the gateway replays an event after a resume: it must not be answered twice.
    */

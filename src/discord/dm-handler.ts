@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ConversationService } from '../chat/conversation.js';
 import { ChatFailure } from '../chat/errors.js';
 import type { Guards } from '../chat/guards.js';
-import { replies } from './replies.js';
+import { type Replies, repliesFor } from './replies.js';
 import { splitForDiscord } from './split.js';
 import { StreamingReply } from './streaming-reply.js';
 
@@ -22,16 +22,18 @@ const TYPING_REFRESH_MS = 8000;
 
 type Validation = { ok: true; text: string } | { ok: false; reply: string; outcome: string };
 
-export function validateInput(content: string, maxInputChars: number): Validation {
+export function validateInput(content: string, maxInputChars: number, r: Replies): Validation {
   const text = content.trim();
-  if (!text) return { ok: false, reply: replies.emptyMessage, outcome: 'empty' };
-  if (text.length > maxInputChars) return { ok: false, reply: replies.inputTooLong(maxInputChars), outcome: 'too_long_input' };
+  if (!text) return { ok: false, reply: r.emptyMessage, outcome: 'empty' };
+  if (text.length > maxInputChars) return { ok: false, reply: r.inputTooLong(maxInputChars), outcome: 'too_long_input' };
   return { ok: true, text };
 }
 
 export interface DmHandlerDeps {
   conversation: ConversationService;
   logger: Logger;
+  /** The language last seen from this person (DMs carry none). */
+  localeOf?: (userId: string) => Promise<string | null>;
   guards?: Pick<Guards, 'admit'>;
   /** Told the outcome of every message (for metrics). */
   onHandled?: (outcome: string) => void;
@@ -48,11 +50,12 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
     const channel = message.channel;
     let outcome = 'answered';
     let typing: NodeJS.Timeout | undefined;
+    const r = repliesFor(await deps.localeOf?.(message.author.id).catch(() => null));
     const send = (content: string) => channel.send({ content, allowedMentions: { parse: [] } });
     const stream = options.streamReplies ? new StreamingReply(send, options.streamEditIntervalMs) : null;
 
     try {
-      const input = validateInput(message.content, options.maxInputChars);
+      const input = validateInput(message.content, options.maxInputChars, r);
       if (!input.ok) {
         outcome = input.outcome;
         await send(input.reply);
@@ -63,10 +66,10 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
         outcome = admitted.reason;
         await send(
           admitted.reason === 'not_allowed'
-            ? replies.notAllowed
+            ? r.notAllowed
             : admitted.reason === 'rate_limited'
-              ? replies.rateLimited(admitted.retryAt)
-              : replies.tokenCap(admitted.retryAt),
+              ? r.rateLimited(admitted.retryAt)
+              : r.tokenCap(admitted.retryAt),
         );
         return;
       }
@@ -95,7 +98,7 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
     } catch (error) {
       clearInterval(typing);
       outcome = error instanceof ChatFailure ? error.kind : 'error';
-      const reply = error instanceof ChatFailure ? replies.failure[error.kind] : replies.unexpected;
+      const reply = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;
       log.error({ err: error }, 'message failed');
       // Whatever was already shown of an interrupted answer stays as it was streamed.
       await send(reply).catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));

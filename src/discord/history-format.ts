@@ -1,13 +1,15 @@
-// Turns a page of stored exchanges into one Discord embed. Pure, so its limits are unit-tested:
-// an embed description holds at most 4096 characters, and the whole embed at most 6000.
+// Turns stored exchanges into what Discord shows: one embed per exchange on a /history page, or a
+// whole-history Markdown/JSON file. Pure, so Discord's limits are unit-tested: an embed description
+// holds at most 4096 characters, and all embeds of one message at most 6000 together.
 import type { APIEmbed } from 'discord.js';
 import type { StoredExchange } from '../history/repository.js';
-import { replies } from './replies.js';
+import type { Replies } from './replies.js';
 
 export const HISTORY_PAGE_SIZE = 5;
 export const EMBED_DESCRIPTION_LIMIT = 4096;
+export const EMBEDS_TOTAL_LIMIT = 6000;
 const QUESTION_CHARS = 300;
-const ANSWER_CHARS = 450;
+const ANSWER_CHARS = 700;
 
 export function shorten(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -20,37 +22,51 @@ export function discordTimestamp(date: Date): string {
 }
 
 function quote(text: string): string {
-  // Escape markdown that would break the layout (code fences, mentions are already inert in embeds).
+  // Backticks would open code spans across the excerpt; a look-alike keeps the text readable.
   return `> ${text.replace(/`/g, 'ˋ')}`;
 }
 
-export function formatExchange(item: StoredExchange, questionChars = QUESTION_CHARS, answerChars = ANSWER_CHARS): string {
+export function formatExchange(item: StoredExchange, r: Replies, questionChars = QUESTION_CHARS, answerChars = ANSWER_CHARS): string {
   return [
-    `**${replies.history.you}** · ${discordTimestamp(item.createdAt)}`,
+    `**${r.history.you}** · ${discordTimestamp(item.createdAt)}`,
     quote(shorten(item.userText, questionChars)),
-    `**${replies.history.bot}**`,
+    `**${r.history.bot}**`,
     quote(shorten(item.gptResponse, answerChars)),
   ].join('\n');
 }
 
-export function formatHistoryEmbed(items: readonly StoredExchange[], page: number, pages: number, total: number): APIEmbed {
-  let budget = 1;
-  let description = '';
-  // Shrink the excerpts until the page fits; with 5 items this normally succeeds at once.
-  for (budget = 1; budget > 0.1; budget -= 0.2) {
-    description = items
-      .map((item) => formatExchange(item, Math.floor(QUESTION_CHARS * budget), Math.floor(ANSWER_CHARS * budget)))
-      .join('\n\n');
-    if (description.length <= EMBED_DESCRIPTION_LIMIT) break;
+/** One embed per exchange, newest first; the last carries the page counter. */
+export function formatHistoryEmbeds(items: readonly StoredExchange[], page: number, pages: number, total: number, r: Replies): APIEmbed[] {
+  const footer = r.history.footer(page, pages, total);
+  // Shrink the excerpts until the whole page fits Discord's 6000-character budget for embeds.
+  for (let scale = 1; ; scale -= 0.1) {
+    const embeds: APIEmbed[] = items.map((item) => ({
+      description: formatExchange(item, r, Math.floor(QUESTION_CHARS * scale), Math.floor(ANSWER_CHARS * scale)),
+      color: 0x5865f2,
+    }));
+    embeds.at(-1)!.footer = { text: footer };
+    const size = embeds.reduce((n, e) => n + (e.description?.length ?? 0), footer.length);
+    if (size <= EMBEDS_TOTAL_LIMIT || scale <= 0.15) return embeds;
   }
-  return {
-    title: replies.history.title,
-    description: description.slice(0, EMBED_DESCRIPTION_LIMIT),
-    footer: { text: replies.history.footer(page, pages, total) },
-    color: 0x5865f2,
-  };
 }
 
 export function pageCount(total: number, pageSize = HISTORY_PAGE_SIZE): number {
   return Math.max(1, Math.ceil(total / pageSize));
+}
+
+/** The whole history as a Markdown document, oldest first, for people who want to keep it. */
+export function historyAsMarkdown(items: readonly StoredExchange[], r: Replies): string {
+  const lines = [`# ${r.history.fileTitle}`, ''];
+  for (const item of items) {
+    lines.push(`## ${item.createdAt.toISOString()}`, '', `**${r.history.you}:**`, '', item.userText, '', `**${r.history.bot}** (${item.model}):`, '', item.gptResponse, '');
+  }
+  return lines.join('\n');
+}
+
+export function historyAsJson(items: readonly StoredExchange[]): string {
+  return JSON.stringify(
+    items.map((i) => ({ time: i.createdAt.toISOString(), you: i.userText, bot: i.gptResponse, model: i.model, tokens: i.totalTokens, discordMessageId: i.discordMessageId })),
+    null,
+    2,
+  );
 }

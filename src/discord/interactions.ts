@@ -4,7 +4,7 @@ import { DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type Interaction, ty
 import type { Logger } from 'pino';
 import type { Command, CommandContext } from '../../commands/types.js';
 import { parseCustomId } from '../../commands/types.js';
-import { replies } from './replies.js';
+import { repliesFor } from './replies.js';
 
 async function tell(interaction: RepliableInteraction, content: string): Promise<void> {
   if (interaction.deferred || interaction.replied) {
@@ -35,16 +35,18 @@ export function createInteractionRouter(
     const name = interaction.isChatInputCommand() ? interaction.commandName : parseCustomId(interaction.customId).command;
     const log: Logger = logger.child({ userId: interaction.user.id, interactionId: interaction.id, command: name });
     let outcome = 'ok';
+    const r = repliesFor(interaction.locale);
+    void context.sessions.rememberLocale(interaction.user.id, interaction.locale).catch(() => undefined);
     try {
       const command = commands.get(name);
       if (!command) {
         outcome = 'unknown_command';
-        await tell(interaction, replies.commandFailed);
+        await tell(interaction, r.commandFailed);
       } else if (interaction.isChatInputCommand()) {
         await command.execute(interaction, { ...context, logger: log });
       } else if (parseCustomId(interaction.customId).ownerId !== interaction.user.id) {
         outcome = 'not_owner';
-        await tell(interaction, replies.notYourButton);
+        await tell(interaction, r.notYourButton);
       } else if (command.handleButton) {
         await command.handleButton(interaction, { ...context, logger: log });
       }
@@ -54,7 +56,7 @@ export function createInteractionRouter(
       } else {
         outcome = 'error';
         log.error({ err: error }, 'interaction failed');
-        await tell(interaction, replies.commandFailed).catch((e: unknown) => log.warn({ err: e }, 'could not report the failure'));
+        await tell(interaction, r.commandFailed).catch((e: unknown) => log.warn({ err: e }, 'could not report the failure'));
       }
     } finally {
       onHandled?.(name, outcome);

@@ -78,6 +78,16 @@ export class HistoryRepository {
     };
   }
 
+  /** Every stored exchange of the user, oldest first (for exporting the whole history). */
+  async all(discordUserId: string): Promise<StoredExchange[]> {
+    const rows = await this.orm.em.fork().find(
+      Message,
+      { user: discordUserId },
+      { orderBy: { id: 'asc' }, fields: ['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt'] },
+    );
+    return rows.map(toStored);
+  }
+
   async count(discordUserId: string): Promise<number> {
     return this.orm.em.fork().count(Message, { user: discordUserId });
   }

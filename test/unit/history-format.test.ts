@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { EMBED_DESCRIPTION_LIMIT, discordTimestamp, formatHistoryEmbed, pageCount, shorten } from '../../src/discord/history-format.js';
+import {
+  EMBEDS_TOTAL_LIMIT,
+  discordTimestamp,
+  formatHistoryEmbeds,
+  historyAsJson,
+  historyAsMarkdown,
+  pageCount,
+  shorten,
+} from '../../src/discord/history-format.js';
+import { repliesFor } from '../../src/discord/replies.js';
 import type { StoredExchange } from '../../src/history/repository.js';
 
+const en = repliesFor('en-US');
 const exchange = (i: number, size = 20): StoredExchange => ({
   id: String(i),
   discordMessageId: String(1_000_000_000_000_000_000n + BigInt(i)),
@@ -16,31 +26,47 @@ describe('history page formatting', () => {
   it('shortens with an ellipsis only when needed', () => {
     expect(shorten('short', 10)).toBe('short');
     expect(shorten('a much longer sentence', 10)).toBe('a much lo…');
-    expect(shorten('a much longer sentence', 10).length).toBeLessThanOrEqual(10);
   });
 
   it("uses Discord's own timestamp markup", () => {
     expect(discordTimestamp(new Date(Date.UTC(2026, 0, 1)))).toBe('<t:1767225600:f>');
   });
 
-  it('shows each exchange in order with a page counter', () => {
-    const items = [exchange(3), exchange(2), exchange(1)];
-    const embed = formatHistoryEmbed(items, 2, 7, 33);
-    expect(embed.footer?.text).toBe('Page 2 of 7 · 33 exchanges');
-    const d = embed.description!;
-    expect(d.indexOf('question 3')).toBeLessThan(d.indexOf('question 2'));
-    expect(d.indexOf('question 2')).toBeLessThan(d.indexOf('question 1'));
-    expect(d).toContain('…');
+  it('shows one embed per exchange, in the order given, with the page counter on the last', () => {
+    const embeds = formatHistoryEmbeds([exchange(3), exchange(2), exchange(1)], 2, 7, 33, en);
+    expect(embeds).toHaveLength(3);
+    expect(embeds.map((e) => /question (\d)/.exec(e.description!)![1])).toEqual(['3', '2', '1']);
+    expect(embeds[2]!.footer?.text).toBe('Page 2 of 7 · 33 exchanges');
+    expect(embeds[0]!.footer).toBeUndefined();
+    expect(embeds[0]!.description).toContain('<t:');
   });
 
-  it('stays inside the embed limit even with huge messages', () => {
-    const items = Array.from({ length: 5 }, (_, i) => exchange(i, 2000));
-    const embed = formatHistoryEmbed(items, 1, 1, 5);
-    expect(embed.description!.length).toBeLessThanOrEqual(EMBED_DESCRIPTION_LIMIT);
-    for (let i = 0; i < 5; i++) expect(embed.description).toContain(`question ${i}`);
+  it('stays inside the 6000-character limit for all embeds even with huge messages', () => {
+    const embeds = formatHistoryEmbeds(Array.from({ length: 5 }, (_, i) => exchange(i, 2000)), 1, 1, 5, en);
+    const size = embeds.reduce((n, e) => n + e.description!.length + (e.footer?.text.length ?? 0), 0);
+    expect(size).toBeLessThanOrEqual(EMBEDS_TOTAL_LIMIT);
+    embeds.forEach((e, i) => expect(e.description).toContain(`question ${i}`));
+    embeds.forEach((e) => expect(e.description).toContain('…'));
+  });
+
+  it('speaks Korean for a Korean client', () => {
+    const embeds = formatHistoryEmbeds([exchange(1)], 1, 3, 11, repliesFor('ko'));
+    expect(embeds[0]!.footer?.text).toBe('3쪽 중 1쪽 · 대화 11개');
+    expect(embeds[0]!.description).toContain('**나**');
   });
 
   it('counts pages', () => {
     expect([0, 1, 5, 6, 11].map((n) => pageCount(n, 5))).toEqual([1, 1, 1, 2, 3]);
+  });
+
+  it('exports the whole history, untruncated, as Markdown and JSON', () => {
+    const items = [exchange(1, 500), exchange(2)];
+    const md = historyAsMarkdown(items, en);
+    expect(md).toContain(items[0]!.userText);
+    expect(md).toContain(items[0]!.gptResponse);
+    expect(md.indexOf('question 1')).toBeLessThan(md.indexOf('question 2'));
+    const json = JSON.parse(historyAsJson(items));
+    expect(json).toHaveLength(2);
+    expect(json[1]).toMatchObject({ you: items[1]!.userText, bot: items[1]!.gptResponse, discordMessageId: items[1]!.discordMessageId });
   });
 });

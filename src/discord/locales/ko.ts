@@ -1,0 +1,63 @@
+// 한국어 (Korean). Same shape as en.ts; command names stay English.
+import type { Replies } from './en.js';
+
+const when = (at: Date) => `<t:${Math.ceil(at.getTime() / 1000)}:R>`;
+
+export const ko: Replies = {
+  failure: {
+    rate_limited: '지금 메시지가 너무 많아요. 1분 뒤에 다시 시도해 주세요.',
+    unavailable: '지금 AI 모델에 연결할 수 없어요. 잠시 뒤에 다시 시도해 주세요.',
+    too_long: '메시지가 너무 길어서 한 번에 읽을 수 없어요. 줄이거나 나눠서 보내 주세요.',
+    misconfigured: '설정 문제로 지금은 답할 수 없어요. 봇 운영자에게 알렸어요.',
+    memory_unavailable: '잠시 기억 저장소를 쓸 수 없어요. 조금 뒤에 다시 시도해 주세요.',
+  },
+  notAllowed: '죄송해요, 이 봇은 일부 사용자만 쓸 수 있어요. 사용하고 싶다면 봇 운영자에게 문의해 주세요.',
+  rateLimited: (retryAt) => `메시지를 너무 빨리 보내고 있어요. ${when(retryAt)} 다시 시도해 주세요.`,
+  tokenCap: (retryAt) => `오늘 사용량 한도에 도달했어요. ${when(retryAt)} 다시 대화할 수 있어요.`,
+  unexpected: '문제가 생겼어요. 다시 시도해 주세요.',
+  emptyMessage: '저는 글만 읽을 수 있어요. 글로 메시지를 보내 주세요.',
+  inputTooLong: (max) => `메시지가 ${max}자를 넘어요. 줄이거나 나눠서 보내 주세요.`,
+  loggedOut: '완료: 지금까지의 대화를 잊었어요. 기록은 그대로 남아 있어요.',
+  noSessionToReset: '잊을 대화가 없었어요. 기록은 그대로 남아 있어요.',
+  history: {
+    empty: '아직 저장된 대화가 없어요. DM을 보내서 대화를 시작해 보세요.',
+    footer: (page, pages, total) => `${pages}쪽 중 ${page}쪽 · 대화 ${total}개`,
+    you: '나',
+    bot: '봇',
+    previous: '이전',
+    next: '다음',
+    expired: '오래된 기록 화면이에요. /history 를 다시 실행해 주세요.',
+    fileReady: (total) => `전체 기록이에요: 대화 ${total}개.`,
+    fileTitle: '대화 기록',
+  },
+  clear: {
+    confirm: (count) => `저장된 대화 ${count}개를 모두 지우고 지금 대화도 잊을까요? 되돌릴 수 없어요.`,
+    nothing: '저장된 기록이 없어서 지울 것이 없어요.',
+    confirmButton: '모두 지우기',
+    cancelButton: '취소',
+    done: (count) => `대화 ${count}개를 지우고 지금 대화도 잊었어요.`,
+    cancelled: '취소했어요. 아무것도 지우지 않았어요.',
+  },
+  help: (ttlMinutes, model) =>
+    [
+      `저는 **${model}** 모델로 대화하는 챗봇이에요. DM으로 무엇이든 물어보세요.`,
+      `대화를 이어가는 동안 내용을 기억하고, ${ttlMinutes}분 동안 말이 없으면 새로 시작해요.`,
+      '모든 대화는 저장되어 나중에 볼 수 있어요:',
+      '• `/history` — 내 대화 기록, 최신순 (`format: file` 로 파일 받기)',
+      '• `/logout` — 지금 대화 잊기 (기록은 유지)',
+      '• `/clear-history` — 저장된 내 기록 모두 지우기',
+      '명령의 답은 나에게만 보여요.',
+    ].join('\n'),
+  notYourButton: '이 버튼은 다른 사람의 것이에요. 직접 명령을 실행해 주세요.',
+  commandFailed: '죄송해요, 명령을 처리하지 못했어요. 잠시 뒤에 다시 시도해 주세요.',
+  commands: {
+    history: '나와 나눈 대화를 최신순으로 보여줘요 (나에게만 보여요)',
+    historyFormat: '보여주는 방식',
+    historyFormatPage: 'Discord에서 쪽으로 보기',
+    historyFormatFile: 'Markdown 파일로 받기',
+    historyFormatJson: 'JSON 파일로 받기',
+    clearHistory: '저장된 내 대화를 모두 지워요',
+    logout: '지금 대화를 잊고 새로 시작해요 (기록은 유지)',
+    help: '무엇을 얼마나 기억하는지, 그리고 명령어 안내',
+  },
+};
