@@ -20,6 +20,7 @@ beforeAll(async () => {
         RATE_LIMIT_PER_MINUTE: '3',
         DAILY_TOKEN_CAP: '400',
         MAX_INPUT_CHARS: '100',
+        STREAM_REPLIES: 'false',
       };
     },
   });
@@ -60,6 +61,18 @@ describe('limits and access', () => {
     const before = modelCalls();
     expect(await ask(capped, 'another one')).toMatch(/reached today's usage limit/);
     expect(modelCalls()).toBe(before);
+  });
+});
+
+describe('without streaming', () => {
+  it('sends each answer whole, never edited', async () => {
+    w.openai.chunkDelayMs = 50;
+    const { replies } = await w.ask(member, 'one two three four five six');
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.content).toBe('You said: one two three four five six');
+    expect(replies[0]!.editedAt).toEqual([]);
+    expect(w.openai.requests.at(-1)!.stream).toBeFalsy();
+    w.openai.reset();
   });
 });
 

@@ -2,8 +2,18 @@
 // and as a file, /help, and Korean for a Korean Discord client.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startWorld, type World } from '../support/e2e.js';
+import type { FakeUser } from '../support/fake-discord/server.js';
 
 let w: World;
+
+/** Runs a slash command and waits for its (first, possibly deferred-then-edited) visible reply. */
+async function command(user: FakeUser, name: string, options: { name: string; type: number; value: unknown }[] = []) {
+  const run = w.discord.runCommand(user, name, options);
+  return w.discord.waitFor(() => {
+    const original = run.response().original;
+    return original && (original.content || original.embeds.length || original.attachments.length) ? original : null;
+  }, 10_000, `/${name} reply`);
+}
 beforeAll(async () => {
   w = await startWorld({ env: { CONTEXT_TOKEN_BUDGET: '400' } });
 }, 60_000);
@@ -51,12 +61,65 @@ describe('long conversations', () => {
     for (const text of texts) expect((await w.ask(cy, text)).replies[0]!.content).toBe(`You said: ${text}`);
     const last = w.openai.requestsContaining('turn 11:')[0]!;
     expect(JSON.stringify(last.messages)).not.toContain('turn 0:');
-    const rows = await w.discord.waitFor(() => {
-      const run = w.discord.runCommand(cy, 'history');
-      return run;
-    });
-    await rows.responded();
-    const page = await w.discord.waitFor(() => (rows.response().original?.embeds.length ? rows.response().original : null));
+    const page = await command(cy, 'history');
     expect(JSON.stringify(page.embeds)).toContain('12 exchanges');
+  });
+});
+
+describe('/history as a file', () => {
+  it('attaches the whole history as Markdown or JSON, matching what is stored', async () => {
+    const dee = w.discord.user('dee');
+    const texts = Array.from({ length: 7 }, (_, i) => `keep this ${i} ${'x'.repeat(i * 200)}`.trim());
+    for (const text of texts) await w.ask(dee, text);
+
+    const md = await command(dee, 'history', [{ name: 'format', type: 3, value: 'file' }]);
+    expect(md.flags & 64).toBe(64);
+    expect(md.content).toMatch(/whole history: 7 exchanges/);
+    expect(md.attachments[0]!.filename).toBe('history.md');
+    const markdown = md.attachments[0]!.content.toString('utf8');
+    for (const text of texts) {
+      expect(markdown).toContain(text);
+      expect(markdown).toContain(`You said: ${text}`);
+    }
+    expect(markdown.indexOf('keep this 0')).toBeLessThan(markdown.indexOf('keep this 6'));
+
+    const json = await command(dee, 'history', [{ name: 'format', type: 3, value: 'json' }]);
+    const exported = JSON.parse(json.attachments[0]!.content.toString('utf8'));
+    expect(exported.map((e: { you: string; bot: string }) => [e.you, e.bot])).toEqual(texts.map((t) => [t, `You said: ${t}`]));
+  });
+});
+
+describe('/help', () => {
+  it('explains what is remembered, for how long, and the commands', async () => {
+    const reply = await command(w.discord.user('eli'), 'help');
+    expect(reply.flags & 64).toBe(64);
+    expect(reply.content).toContain('gpt-3.5-turbo');
+    expect(reply.content).toContain('after 60 minutes');
+    for (const name of ['/history', '/logout', '/clear-history']) expect(reply.content).toContain(name);
+  });
+});
+
+describe('in Korean', () => {
+  it('registers Korean command descriptions and keeps English command names', () => {
+    for (const cmd of w.discord.commands) {
+      expect(cmd.name).toMatch(/^[a-z-]+$/);
+      expect(cmd.description_localizations?.ko).toMatch(/[가-힣]/);
+    }
+  });
+
+  it('answers commands, buttons and DM notices in Korean for a Korean client', async () => {
+    const min = w.discord.user('민지', 'ko');
+    expect((await command(min, 'help')).content).toContain('기억');
+    expect((await command(min, 'history')).content).toMatch(/저장된 대화가 없어요/);
+    await w.ask(min, '안녕하세요');
+    const page = await command(min, 'history');
+    expect(page.embeds.at(-1).footer.text).toBe('1쪽 중 1쪽 · 대화 1개');
+    expect((await command(min, 'logout')).content).toMatch(/기록은 그대로/);
+    // DMs carry no locale: the one seen with the commands is used.
+    const { replies } = await w.ask(min, '');
+    expect(replies[0]!.content).toMatch(/글만 읽을 수 있어요/);
+    w.openai.failNext(2, 503);
+    const failed = await w.ask(min, '모델 오류?');
+    expect(failed.replies[0]!.content).toMatch(/AI 모델에 연결할 수 없어요/);
   });
 });
