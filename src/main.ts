@@ -11,7 +11,7 @@ import { SessionStore } from './chat/session-store.js';
 import { UserLock } from './chat/user-lock.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
-import { createDmHandler } from './discord/dm-handler.js';
+import { createMessageHandler } from './discord/message-handler.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
@@ -70,14 +70,15 @@ async function main(config: Config): Promise<void> {
     { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET },
   );
 
-  const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL });
-  const onMessage = createDmHandler(
+  const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL, guildMessages: config.GUILD_MODE === 'mention' });
+  const onMessage = createMessageHandler(
     { conversation, logger, guards, localeOf: (userId) => sessions.locale(userId), onHandled: (outcome) => countOutcome(metrics, outcome) },
     {
       maxInputChars: config.MAX_INPUT_CHARS,
       logMessageContent: config.LOG_MESSAGE_CONTENT,
       streamReplies: config.STREAM_REPLIES,
       streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
+      guildMode: config.GUILD_MODE,
     },
   );
   const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };

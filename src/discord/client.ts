@@ -5,11 +5,13 @@ import { Client, GatewayIntentBits, Partials } from 'discord.js';
 
 export interface DiscordClientOptions {
   apiUrl?: string | undefined;
+  /** Also receive server messages (for GUILD_MODE=mention). Their text arrives only when they mention the bot. */
+  guildMessages?: boolean;
 }
 
-export function createDiscordClient({ apiUrl }: DiscordClientOptions): Client {
+export function createDiscordClient({ apiUrl, guildMessages = false }: DiscordClientOptions): Client {
   return new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages],
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages, ...(guildMessages ? [GatewayIntentBits.GuildMessages] : [])],
     // DM channels are not cached at start-up; without Partials.Channel discord.js drops DM events.
     partials: [Partials.Channel],
     rest: apiUrl ? { api: apiUrl } : {},

@@ -15,7 +15,7 @@ async function command(user: FakeUser, name: string, options: { name: string; ty
   }, 10_000, `/${name} reply`);
 }
 beforeAll(async () => {
-  w = await startWorld({ env: { CONTEXT_TOKEN_BUDGET: '400' } });
+  w = await startWorld({ env: { CONTEXT_TOKEN_BUDGET: '400', GUILD_MODE: 'mention' } });
 }, 60_000);
 afterAll(() => w?.close());
 beforeEach(() => w.openai.reset());
@@ -121,5 +121,42 @@ describe('in Korean', () => {
     w.openai.failNext(2, 503);
     const failed = await w.ask(min, '모델 오류?');
     expect(failed.replies[0]!.content).toMatch(/AI 모델에 연결할 수 없어요/);
+  });
+});
+
+describe('in a server (GUILD_MODE=mention)', () => {
+  it('answers a mention in a thread of its own, continues there, and keeps one session and history per person', async () => {
+    const { channelId } = w.discord.createGuild();
+    const gia = w.discord.user('gia');
+    await w.ask(gia, 'I said this in a DM');
+    await new Promise((r) => setTimeout(r, 300)); // GUILD_CREATE reaches the bot
+
+    // Without a mention the bot stays out of the conversation (and Discord does not even show it the text).
+    w.discord.sendGuildMessage(gia, channelId, 'just chatting with friends', { mentionBot: false });
+    const asked = w.discord.sendGuildMessage(gia, channelId, 'what is two plus two?');
+    const thread = await w.discord.waitFor(() => w.discord.threads[0], 10_000, 'a thread');
+    expect(thread).toMatchObject({ id: asked.id, parent_id: channelId, name: 'what is two plus two?' });
+    const [first] = await w.discord.waitFor(() => {
+      const sent = w.discord.botMessagesIn(thread.id);
+      return sent.length && sent[0]!.content === 'You said: what is two plus two?' ? sent : null;
+    });
+    expect(first!.allowedMentions).toEqual({ parse: [] });
+    expect(w.discord.botMessagesIn(channelId)).toEqual([]);
+    expect(w.openai.requestsContaining('just chatting')).toEqual([]);
+
+    w.discord.sendGuildMessage(gia, thread.id, 'and times three?');
+    await w.discord.waitFor(() => w.discord.botMessagesIn(thread.id).find((m) => m.content === 'You said: and times three?'));
+    expect(w.discord.threads).toHaveLength(1);
+    const request = w.openai.requestsContaining('and times three?')[0]!;
+    expect(request.messages.map((m) => m.content)).toEqual([
+      expect.any(String),
+      'I said this in a DM',
+      'You said: I said this in a DM',
+      'what is two plus two?',
+      'You said: what is two plus two?',
+      'and times three?',
+    ]);
+    const page = await command(gia, 'history');
+    expect(page.embeds.at(-1).footer.text).toBe('Page 1 of 1 · 3 exchanges');
   });
 });

@@ -59,6 +59,7 @@ export class FakeGateway {
   }
 
   private send(session: GatewaySession, t: string, d: unknown): void {
+    d = visibleTo(session, t, d, this.options.bot.id);
     session.seq += 1;
     const frame = { op: 0, s: session.seq, t, d };
     session.sent.push({ s: session.seq, t, d });
@@ -141,4 +142,17 @@ export class FakeGateway {
       if (session && session.socket === ws) session.socket = null;
     });
   }
+}
+
+const MESSAGE_CONTENT_INTENT = 1 << 15;
+
+/**
+ * Discord's rule for the privileged Message Content intent: without it, a guild message reaches the
+ * bot with empty content (and no embeds, attachments or components) unless it mentions the bot.
+ * DMs are exempt.
+ */
+function visibleTo(session: GatewaySession, t: string, d: any, botId: string): unknown {
+  if (t !== 'MESSAGE_CREATE' || !d?.guild_id || session.intents & MESSAGE_CONTENT_INTENT) return d;
+  if (d.author?.id === botId || d.mentions?.some((u: { id: string }) => u.id === botId)) return d;
+  return { ...d, content: '', embeds: [], attachments: [], components: [] };
 }

@@ -68,6 +68,9 @@ export class FakeDiscord {
   readonly commands: any[] = [];
   typing = new Map<string, number>();
   private readonly users = new Map<string, FakeUser>();
+  /** Guild text channels and threads (id → channel payload). */
+  private readonly guildChannels = new Map<string, any>();
+  readonly threads: any[] = [];
   private readonly interactions = new Map<string, InteractionRecord>();
   private readonly server: Server;
   private readonly gateway: FakeGateway;
@@ -144,6 +147,73 @@ export class FakeDiscord {
     // The gateway's MESSAGE_CREATE carries `channel_type`; discord.js needs it to build an uncached DM channel.
     this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: 1 });
     return message;
+  }
+
+  /**
+   * The bot joins a server with one text channel (GUILD_CREATE, as Discord sends when a bot is added).
+   * Simplification: no roles beyond @everyone and no permission checks.
+   */
+  createGuild(name = 'Test server'): { guildId: string; channelId: string } {
+    const guildId = snowflake();
+    const channelId = snowflake();
+    const channel = { id: channelId, type: 0, guild_id: guildId, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, rate_limit_per_user: 0, last_message_id: null, flags: 0 };
+    this.guildChannels.set(channelId, channel);
+    this.gateway.dispatch('GUILD_CREATE', {
+      id: guildId,
+      name,
+      icon: null,
+      owner_id: snowflake(),
+      joined_at: new Date().toISOString(),
+      large: false,
+      unavailable: false,
+      member_count: 2,
+      roles: [{ id: guildId, name: '@everyone', permissions: '2248473465835073', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      emojis: [],
+      stickers: [],
+      features: [],
+      members: [{ user: apiUser(this.bot), roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 }],
+      channels: [channel],
+      threads: [],
+      presences: [],
+      voice_states: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      mfa_level: 0,
+      system_channel_flags: 0,
+      premium_tier: 0,
+      preferred_locale: 'en-US',
+      nsfw_level: 0,
+      premium_progress_bar_enabled: false,
+    });
+    return { guildId, channelId };
+  }
+
+  /**
+   * The user posts in a server channel or thread, optionally mentioning the bot. Like Discord, the
+   * gateway blanks the content of guild messages that do not mention the bot unless the session
+   * asked for the privileged Message Content intent (see gateway.ts).
+   */
+  sendGuildMessage(user: FakeUser, channelId: string, content: string, { mentionBot = true } = {}) {
+    const channel = this.guildChannels.get(channelId);
+    if (!channel) throw new Error(`No guild channel ${channelId}`);
+    const text = mentionBot ? `<@${this.bot.id}> ${content}` : content;
+    const message = {
+      ...apiMessage({ channelId, author: user, content: text }),
+      guild_id: channel.guild_id,
+      member: { roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
+      mentions: mentionBot ? [apiUser(this.bot)] : [],
+    };
+    this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: channel.type });
+    return message;
+  }
+
+  /** Messages the bot sent into a guild channel or thread, oldest first. */
+  botMessagesIn(channelId: string): SentMessage[] {
+    return [...this.messages.values()].filter((m) => m.channelId === channelId && m.fromBot && !m.deleted);
   }
 
   /** Re-sends a dispatch, as a resumed gateway session may. */
@@ -345,7 +415,33 @@ export class FakeDiscord {
     }
     if ((match = m(/^\/channels\/(\d+)$/)) && method === 'GET') {
       const user = [...this.users.values()].find((u) => u.dmChannelId === match![1]);
-      return user ? send(res, 200, dmChannel(user.dmChannelId, user)) : send(res, 404, { message: 'Unknown Channel', code: 10003 });
+      if (user) return send(res, 200, dmChannel(user.dmChannelId, user));
+      const channel = this.guildChannels.get(match[1]!);
+      return channel ? send(res, 200, channel) : send(res, 404, { message: 'Unknown Channel', code: 10003 });
+    }
+    if ((match = m(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/)) && method === 'POST') {
+      const parent = this.guildChannels.get(match[1]!);
+      if (!parent || parent.type !== 0) return send(res, 400, { message: 'Cannot execute action on this channel type', code: 50024 });
+      const thread = {
+        id: match[2]!, // Discord gives a thread started from a message the message's id
+        type: 11,
+        guild_id: parent.guild_id,
+        parent_id: parent.id,
+        owner_id: this.bot.id,
+        name: String(body?.name ?? 'thread'),
+        last_message_id: null,
+        rate_limit_per_user: 0,
+        message_count: 0,
+        member_count: 1,
+        total_message_sent: 0,
+        flags: 0,
+        thread_metadata: { archived: false, auto_archive_duration: body?.auto_archive_duration ?? 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
+      };
+      this.guildChannels.set(thread.id, thread);
+      this.threads.push(thread);
+      this.gateway.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+      this.changed();
+      return send(res, 201, thread);
     }
     if ((match = m(/^\/channels\/(\d+)\/typing$/)) && method === 'POST') {
       this.typing.set(match[1]!, (this.typing.get(match[1]!) ?? 0) + 1);
@@ -353,7 +449,7 @@ export class FakeDiscord {
       return;
     }
     if ((match = m(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
-      if (!this.isDmChannel(match[1]!)) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
+      if (!this.isDmChannel(match[1]!) && !this.guildChannels.has(match[1]!)) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
       const message = this.store({ channelId: match[1]!, body, files });
       return send(res, 200, this.toApiMessage(message), rate);
     }

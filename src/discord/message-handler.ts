@@ -1,6 +1,9 @@
-// Turns a Discord DM into a call to the conversation core and the result into DM replies.
+// Turns a Discord message into a call to the conversation core and the result into replies.
+// DMs always; in servers (GUILD_MODE=mention) only messages that mention the bot: the answer goes
+// into a thread the bot opens on that message, or into the bot's own thread when asked there.
+// The person's session and history are the same wherever they talk to the bot.
 // One log line per handled message: user id, duration, outcome (never the text unless allowed).
-import type { Message } from 'discord.js';
+import type { Message, SendableChannels } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ConversationService } from '../chat/conversation.js';
 import { ChatFailure } from '../chat/errors.js';
@@ -9,12 +12,14 @@ import { type Replies, repliesFor } from './replies.js';
 import { splitForDiscord } from './split.js';
 import { StreamingReply } from './streaming-reply.js';
 
-export interface DmHandlerOptions {
+export interface MessageHandlerOptions {
   maxInputChars: number;
   logMessageContent: boolean;
   /** Show the answer while it is written (edits at `streamEditIntervalMs`), or only when complete. */
   streamReplies: boolean;
   streamEditIntervalMs: number;
+  /** Answer in servers when mentioned ('mention'), or only in DMs ('off'). */
+  guildMode: 'off' | 'mention';
 }
 
 // Discord shows "typing…" for about 10 seconds per call.
@@ -29,7 +34,7 @@ export function validateInput(content: string, maxInputChars: number, r: Replies
   return { ok: true, text };
 }
 
-export interface DmHandlerDeps {
+export interface MessageHandlerDeps {
   conversation: ConversationService;
   logger: Logger;
   /** The language last seen from this person (DMs carry none). */
@@ -39,15 +44,41 @@ export interface DmHandlerDeps {
   onHandled?: (outcome: string) => void;
 }
 
-export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) {
+const THREAD_NAME_CHARS = 80;
+
+/** Where the answer to this message goes, or null when the bot should stay silent. */
+async function replyChannel(message: Message, guildMode: MessageHandlerOptions['guildMode']): Promise<SendableChannels | null> {
+  if (message.author.bot || message.system) return null;
+  // Group DMs cannot include bots; only one-to-one DMs are DM-based here.
+  if (message.channel.isDMBased()) return message.channel.isSendable() ? message.channel : null;
+  const me = message.client.user.id;
+  if (guildMode !== 'mention' || !message.mentions.users.has(me)) return null;
+  if (message.channel.isThread()) return message.channel.ownerId === me ? message.channel : null;
+  const name = stripMention(message.content, me).slice(0, THREAD_NAME_CHARS) || message.author.username;
+  return message.startThread({ name });
+}
+
+function stripMention(content: string, botId: string): string {
+  return content.replaceAll(`<@${botId}>`, '').replaceAll(`<@!${botId}>`, '').trim();
+}
+
+export function createMessageHandler(deps: MessageHandlerDeps, options: MessageHandlerOptions) {
   const { conversation, logger, guards } = deps;
 
   return async function onMessage(message: Message): Promise<void> {
-    // Group DMs cannot include bots; only one-to-one DMs reach here.
-    if (message.author.bot || message.system || !message.channel.isDMBased() || !message.channel.isSendable()) return;
+    if (message.author.bot || message.system) return;
+    if (!message.channel.isDMBased() && (options.guildMode !== 'mention' || !message.mentions.users.has(message.client.user.id))) return;
     const started = performance.now();
-    const log = logger.child({ userId: message.author.id, messageId: message.id });
-    const channel = message.channel;
+    const log = logger.child({ userId: message.author.id, messageId: message.id, ...(message.guildId ? { guildId: message.guildId } : {}) });
+    let channel: SendableChannels | null;
+    try {
+      channel = await replyChannel(message, options.guildMode);
+    } catch (error) {
+      log.error({ err: error }, 'could not open a reply thread');
+      return;
+    }
+    if (!channel) return;
+    const content = message.inGuild() ? stripMention(message.content, message.client.user.id) : message.content;
     let outcome = 'answered';
     let typing: NodeJS.Timeout | undefined;
     const r = repliesFor(await deps.localeOf?.(message.author.id).catch(() => null));
@@ -55,7 +86,7 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
     const stream = options.streamReplies ? new StreamingReply(send, options.streamEditIntervalMs) : null;
 
     try {
-      const input = validateInput(message.content, options.maxInputChars, r);
+      const input = validateInput(content, options.maxInputChars, r);
       if (!input.ok) {
         outcome = input.outcome;
         await send(input.reply);
@@ -110,7 +141,7 @@ export function createDmHandler(deps: DmHandlerDeps, options: DmHandlerOptions) 
           event: 'message',
           outcome,
           durationMs: Math.round(performance.now() - started),
-          ...(options.logMessageContent ? { content: message.content } : { chars: message.content.length }),
+          ...(options.logMessageContent ? { content } : { chars: content.length }),
         },
         'message handled',
       );
