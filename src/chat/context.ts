@@ -30,6 +30,15 @@ export function tokenCounterFor(model: string): TokenCounter {
   return (turn) => encoder.encode(turn.content).length + TOKENS_PER_MESSAGE;
 }
 
+/**
+ * Like `tokenCounterFor`, but remembers each turn's count on the turn itself (`turn.tokens`), so a
+ * long session is not re-tokenized on every message: only new turns are.
+ */
+export function cachingTokenCounterFor(model: string): TokenCounter {
+  const count = tokenCounterFor(model);
+  return (turn) => (turn.tokens ??= count(turn));
+}
+
 export function countTokens(turns: readonly Turn[], count: TokenCounter): number {
   return turns.reduce((sum, turn) => sum + count(turn), TOKENS_PER_REPLY_PRIMING);
 }

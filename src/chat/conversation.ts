@@ -2,7 +2,7 @@
 //   lock(user) → claim message → session.load → seed system prompt → fitToBudget → model.complete
 //   → session.save + history.save → unlock
 import type { Logger } from 'pino';
-import { fitToBudget, type TokenCounter, tokenCounterFor } from './context.js';
+import { cachingTokenCounterFor, fitToBudget, type TokenCounter } from './context.js';
 import { ChatFailure } from './errors.js';
 import type { Completion } from './model-client.js';
 import type { SessionStore } from './session-store.js';
@@ -56,7 +56,7 @@ export class ConversationService {
     },
     private readonly options: ConversationOptions,
   ) {
-    this.countTokens = tokenCounterFor(deps.model.model);
+    this.countTokens = cachingTokenCounterFor(deps.model.model);
   }
 
   /**
@@ -83,10 +83,9 @@ export class ConversationService {
 
   private async answerLocked(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
     const { sessions, model, history, logger } = this.deps;
-    const stored = await this.memory(() => sessions.load(message.userId));
-    if (!(await this.memory(() => sessions.claimMessage(message.userId, message.messageId)))) {
-      return { kind: 'duplicate' };
-    }
+    const claimed = await this.memory(() => sessions.claimAndLoad(message.userId, message.messageId));
+    if (!claimed) return { kind: 'duplicate' };
+    const stored = claimed.turns;
     const firstMessage = stored === null;
     const earlier = stored ?? [{ role: 'system', content: this.options.systemPrompt }];
     const fit = fitToBudget([...earlier, { role: 'user', content: message.text }], this.options.contextTokenBudget, this.countTokens);
@@ -98,7 +97,9 @@ export class ConversationService {
     this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
-    await this.memory(() => sessions.save(message.userId, [...fit.turns, { role: 'assistant', content: completion.text }]));
+    const answer: Turn = { role: 'assistant', content: completion.text };
+    this.countTokens(answer);
+    await this.memory(() => sessions.save(message.userId, [...fit.turns, answer]));
     const exchange: Exchange = {
       discordUserId: message.userId,
       discordMessageId: message.messageId,

@@ -3,6 +3,19 @@
 import type { Redis } from 'ioredis';
 import type { Turn } from './types.js';
 
+// Gateway replays come within minutes; a day is ample.
+const SEEN_TTL_SECONDS = 86_400;
+
+function parseTurns(raw: string | null | undefined): Turn[] | null {
+  if (!raw) return null;
+  try {
+    const turns = JSON.parse(raw) as unknown;
+    return Array.isArray(turns) ? (turns as Turn[]) : null;
+  } catch {
+    return null; // A corrupt session is treated as none: the conversation starts afresh.
+  }
+}
+
 export interface SessionStoreOptions {
   prefix: string;
   ttlSeconds: number;
@@ -20,14 +33,23 @@ export class SessionStore {
 
   /** The user's turns, or `null` when there is no live session. Reading refreshes the expiry. */
   async load(userId: string): Promise<Turn[] | null> {
-    const raw = await this.redis.getex(this.key(userId), 'EX', this.options.ttlSeconds);
-    if (!raw) return null;
-    try {
-      const turns = JSON.parse(raw) as unknown;
-      return Array.isArray(turns) ? (turns as Turn[]) : null;
-    } catch {
-      return null; // A corrupt session is treated as none: the conversation starts afresh.
-    }
+    return parseTurns(await this.redis.getex(this.key(userId), 'EX', this.options.ttlSeconds));
+  }
+
+  /**
+   * Claims an incoming message (see `claimMessage`) and loads the session in one round trip.
+   * Returns `null` when the message was already taken.
+   */
+  async claimAndLoad(userId: string, messageId: string): Promise<{ turns: Turn[] | null } | null> {
+    const results = await this.redis
+      .pipeline()
+      .set(this.seenKey(userId, messageId), '1', 'EX', SEEN_TTL_SECONDS, 'NX')
+      .getex(this.key(userId), 'EX', this.options.ttlSeconds)
+      .exec();
+    const [claim, load] = results ?? [];
+    if (claim?.[0] || load?.[0]) throw claim?.[0] ?? load?.[0];
+    if (claim?.[1] !== 'OK') return null;
+    return { turns: parseTurns(load?.[1] as string | null) };
   }
 
   async save(userId: string, turns: readonly Turn[]): Promise<void> {
@@ -56,7 +78,10 @@ export class SessionStore {
    * happens when the gateway replays an event after a resume: it must not be answered twice.
    */
   async claimMessage(userId: string, messageId: string): Promise<boolean> {
-    const key = `${this.options.prefix}seen:{${userId}}:${messageId}`;
-    return (await this.redis.set(key, '1', 'EX', 86_400, 'NX')) === 'OK';
+    return (await this.redis.set(this.seenKey(userId, messageId), '1', 'EX', SEEN_TTL_SECONDS, 'NX')) === 'OK';
+  }
+
+  private seenKey(userId: string, messageId: string): string {
+    return `${this.options.prefix}seen:{${userId}}:${messageId}`;
   }
 }

@@ -5,6 +5,8 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface Turn {
   role: Role;
   content: string;
+  /** Its token count, kept with the turn in the session so a turn is tokenized only once. */
+  tokens?: number;
 }
 
 export interface TokenUsage {

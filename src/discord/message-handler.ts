@@ -22,15 +22,18 @@ export interface MessageHandlerOptions {
   guildMode: 'off' | 'mention';
 }
 
-// Discord shows "typing…" for about 10 seconds per call.
+// Discord shows "typing…" for about 10 seconds per call. It is only sent when the model has not
+// started answering within TYPING_DELAY_MS: a fast answer needs no indicator, and every REST call
+// counts against the bot's global 50 requests per second.
 const TYPING_REFRESH_MS = 8000;
+const TYPING_DELAY_MS = 250;
 
-type Validation = { ok: true; text: string } | { ok: false; reply: string; outcome: string };
+type Validation = { ok: true; text: string } | { ok: false; outcome: 'empty' | 'too_long_input' };
 
-export function validateInput(content: string, maxInputChars: number, r: Replies): Validation {
+export function validateInput(content: string, maxInputChars: number): Validation {
   const text = content.trim();
-  if (!text) return { ok: false, reply: r.emptyMessage, outcome: 'empty' };
-  if (text.length > maxInputChars) return { ok: false, reply: r.inputTooLong(maxInputChars), outcome: 'too_long_input' };
+  if (!text) return { ok: false, outcome: 'empty' };
+  if (text.length > maxInputChars) return { ok: false, outcome: 'too_long_input' };
   return { ok: true, text };
 }
 
@@ -81,20 +84,24 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
     const content = message.inGuild() ? stripMention(message.content, message.client.user.id) : message.content;
     let outcome = 'answered';
     let typing: NodeJS.Timeout | undefined;
-    const r = repliesFor(await deps.localeOf?.(message.author.id).catch(() => null));
+    const stopTyping = () => clearTimeout(typing); // clears the delay and the refresh interval alike
+    // The person's language is only needed for notices, so it is looked up only then.
+    const replies = async (): Promise<Replies> => repliesFor(await deps.localeOf?.(message.author.id).catch(() => null));
     const send = (content: string) => channel.send({ content, allowedMentions: { parse: [] } });
     const stream = options.streamReplies ? new StreamingReply(send, options.streamEditIntervalMs) : null;
 
     try {
-      const input = validateInput(content, options.maxInputChars, r);
+      const input = validateInput(content, options.maxInputChars);
       if (!input.ok) {
         outcome = input.outcome;
-        await send(input.reply);
+        const r = await replies();
+        await send(input.outcome === 'empty' ? r.emptyMessage : r.inputTooLong(options.maxInputChars));
         return;
       }
       const admitted = guards ? await guards.admit(message.author.id) : { ok: true as const };
       if (!admitted.ok) {
         outcome = admitted.reason;
+        const r = await replies();
         await send(
           admitted.reason === 'not_allowed'
             ? r.notAllowed
@@ -105,12 +112,14 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
         return;
       }
       const showTyping = () => void channel.sendTyping().catch((error: unknown) => log.debug({ err: error }, 'typing failed'));
-      showTyping();
-      typing = setInterval(showTyping, TYPING_REFRESH_MS);
+      typing = setTimeout(() => {
+        showTyping();
+        typing = setInterval(showTyping, TYPING_REFRESH_MS);
+      }, TYPING_DELAY_MS);
 
       const onDelta = stream
         ? (delta: string) => {
-            clearInterval(typing); // the text itself now shows that the bot is answering
+            stopTyping(); // the text itself now shows that the bot is answering
             stream.push(delta);
           }
         : undefined;
@@ -118,7 +127,7 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
         { userId: message.author.id, username: message.author.username, messageId: message.id, text: input.text, receivedAt: message.createdAt },
         onDelta,
       );
-      clearInterval(typing);
+      stopTyping();
       if (result.kind === 'duplicate') {
         outcome = 'duplicate';
         return;
@@ -127,14 +136,15 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
       else for (const chunk of splitForDiscord(result.text)) await send(chunk);
       if (result.droppedTurns > 0) log.debug({ droppedTurns: result.droppedTurns }, 'context trimmed');
     } catch (error) {
-      clearInterval(typing);
+      stopTyping();
       outcome = error instanceof ChatFailure ? error.kind : 'error';
+      const r = await replies();
       const reply = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;
       log.error({ err: error }, 'message failed');
       // Whatever was already shown of an interrupted answer stays as it was streamed.
       await send(reply).catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));
     } finally {
-      clearInterval(typing);
+      stopTyping();
       deps.onHandled?.(outcome);
       log.info(
         {

@@ -17,6 +17,7 @@ export class StreamingReply {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown = null;
+  private flushQueued = false;
 
   constructor(
     private readonly post: Poster,
@@ -34,9 +35,13 @@ export class StreamingReply {
 
   push(delta: string): void {
     this.text += delta;
-    if (this.timer) return;
-    const last = Math.max(0, ...this.posted.map((p) => p.editedAt));
-    const wait = this.posted.length === 0 ? 0 : Math.max(0, last + this.editIntervalMs - Date.now());
+    if (this.timer || this.flushQueued) return; // the coming flush will show this text too
+    if (this.posted.length === 0) {
+      this.enqueue(false); // the first words go out at once
+      return;
+    }
+    const last = Math.max(...this.posted.map((p) => p.editedAt));
+    const wait = Math.max(0, last + this.editIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.enqueue(false);
@@ -54,8 +59,12 @@ export class StreamingReply {
   }
 
   private enqueue(final: boolean): void {
+    this.flushQueued = true;
     this.chain = this.chain
-      .then(() => this.flush(final))
+      .then(() => {
+        this.flushQueued = false;
+        return this.flush(final);
+      })
       .catch((error: unknown) => {
         this.failed ??= error;
       });

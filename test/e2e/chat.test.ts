@@ -41,6 +41,7 @@ async function runHistory(user: FakeUser) {
 describe('chatting in DMs', () => {
   it('answers a DM with the model, sending the system prompt first and gpt-3.5-turbo by default', async () => {
     const alice = w.discord.user('alice');
+    w.openai.latencyMs = 400; // slow enough for the typing indicator to show
     const { replies } = await ask(alice, 'Hello bot!');
     expect(replies[0]!.content).toBe('You said: Hello bot!');
     expect(replies[0]!.allowedMentions).toEqual({ parse: [] });

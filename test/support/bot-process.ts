@@ -1,4 +1,4 @@
-// Starts the real bot the way `npm start` does (tsx src/main.ts, configured by environment only)
+// Starts the real bot the way `npm start` does (node --import tsx src/main.ts, configured by environment only)
 // against the fakes, with a fresh database and Redis prefix, and waits for its `ready` log line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +8,6 @@ import type { FakeDiscord } from './fake-discord/server.js';
 import type { FakeOpenAI } from './fake-openai.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX_CLI = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -33,9 +32,11 @@ export interface BotProcess {
 export async function startBot(
   { discord, openai, databaseUrl, redisPrefix, redisUrl = 'redis://127.0.0.1:6379' }: { discord: FakeDiscord; openai: FakeOpenAI; databaseUrl: string; redisPrefix: string; redisUrl?: string },
   env: Record<string, string> = {},
+  { entry = 'src/main.ts', nodeArgs = [] as string[] } = {},
 ): Promise<BotProcess> {
   const httpPort = env.HTTP_PORT ?? String(await freePort());
-  const child = spawn(process.execPath, [TSX_CLI, 'src/main.ts'], {
+  // Exactly what `npm start` runs: node with the tsx loader, one process.
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -12,7 +12,8 @@ export class ScriptedModel implements ModelPort {
   delayMs = 0;
 
   async complete(turns: readonly Turn[]): Promise<Completion> {
-    this.requests.push(turns.map((t) => ({ ...t })));
+    // What a real client sends: role and content only.
+    this.requests.push(turns.map((t) => ({ role: t.role, content: t.content })));
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failNext) {
       const failure = this.failNext;

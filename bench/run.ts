@@ -1,0 +1,272 @@
+// `npm run bench`: measures the real bot against the fakes on 127.0.0.1 and prints a table (and
+// bench/results.json). It reports; it never fails on a target. See docs/performance.md.
+//   1. overhead per DM vs a minimal discord.js bot (the floor)   4. /history at 1M rows
+//   2. time to first visible text with streaming                 5. memory: RSS and Redis per session
+//   3. 200 users at once                                         6. tokens per request vs the budget
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { countTokens, tokenCounterFor } from '../src/chat/context.js';
+import { openDatabase } from '../src/history/orm.js';
+import { HistoryRepository } from '../src/history/repository.js';
+import { startBot, type BotProcess } from '../test/support/bot-process.js';
+import { dropDatabase, freshDatabaseUrl, PG_BASE_URL } from '../test/support/database.js';
+import { FakeDiscord, type FakeUser } from '../test/support/fake-discord/server.js';
+import { FakeOpenAI } from '../test/support/fake-openai.js';
+import { freshPrefix, REDIS_URL } from '../test/support/redis.js';
+
+const args = new Set(process.argv.slice(2));
+const only = [...args].find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const runs = (name: string) => !only || only.includes(name);
+const nodeArgs = args.has('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`] : [];
+
+const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
+const rows: [string, string, string][] = [];
+const report = (what: string, value: string, target = '') => {
+  rows.push([what, value, target]);
+  process.stdout.write(`  ${what}: ${value}${target ? `   (target: ${target})` : ''}\n`);
+};
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+};
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+interface Stage {
+  discord: FakeDiscord;
+  openai: FakeOpenAI;
+  bot: BotProcess;
+  prefix: string;
+  databaseName: string;
+  stop(): Promise<void>;
+}
+
+async function stage(env: Record<string, string> = {}, entry?: string): Promise<Stage> {
+  const discord = await new FakeDiscord().start();
+  const openai = await new FakeOpenAI().start();
+  const prefix = freshPrefix('bench');
+  const { url, name } = freshDatabaseUrl('bench');
+  // LOG_LEVEL stays at the default (info): one log line per message is part of the real cost.
+  const bot = await startBot(
+    { discord, openai, databaseUrl: url, redisPrefix: prefix },
+    { LOG_LEVEL: 'info', OPENAI_MAX_RETRIES: '0', OPENAI_TIMEOUT_MS: '30000', ...env },
+    { ...(entry ? { entry } : {}), nodeArgs },
+  );
+  return {
+    discord,
+    openai,
+    bot,
+    prefix,
+    databaseName: name,
+    async stop() {
+      await bot.stop();
+      await Promise.all([discord.stop(), openai.stop()]);
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${prefix}*`);
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+      redis.disconnect();
+      if (!entry) await dropDatabase(name);
+    },
+  };
+}
+
+/** Sends a DM and resolves with the ms from dispatch to the bot's first message in that DM. */
+function timeToFirstReply(discord: FakeDiscord, user: FakeUser, text: string): Promise<number> {
+  return new Promise((resolve) => {
+    const before = discord.botMessagesTo(user).length;
+    let sentAt = 0;
+    const off = discord.onChange(() => {
+      if (discord.botMessagesTo(user).length > before) {
+        off();
+        resolve(performance.now() - sentAt);
+      }
+    });
+    sentAt = performance.now();
+    discord.sendDm(user, text);
+  });
+}
+
+async function overheadSeries(s: Stage, count: number): Promise<number[]> {
+  const users = Array.from({ length: 20 }, (_, i) => s.discord.user(`bench${i}`));
+  for (const u of users) await timeToFirstReply(s.discord, u, 'warm up'); // JIT, connections, first sessions
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    times.push(await timeToFirstReply(s.discord, users[i % users.length]!, `message ${i}`));
+    // discord.js keeps every bot under Discord's global 50 requests/s; pacing the DMs keeps both
+    // bots below it, so the figures show the bot's own work rather than that queue.
+    await sleep(50);
+  }
+  return times;
+}
+
+/** Resident memory of the bot process (`npm start` runs one node process). */
+async function rssMb(bot: BotProcess): Promise<number> {
+  const status = await readFile(`/proc/${bot.child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+// ---- 1. overhead per DM ------------------------------------------------------------------------
+if (runs('overhead')) {
+  process.stdout.write('\n1. Overhead per DM (zero-latency model, 200 DMs, one at a time)\n');
+  const floor = await stage({}, 'bench/floor-bot.ts');
+  const floorTimes = await overheadSeries(floor, 200);
+  await floor.stop();
+  const bot = await stage({ RATE_LIMIT_PER_MINUTE: '0', ...(process.env.BENCH_STREAM === 'false' ? { STREAM_REPLIES: 'false' } : {}) });
+  const botTimes = await overheadSeries(bot, 200);
+  await bot.stop();
+  const summary = (t: number[]) => ({ p50: percentile(t, 50), p95: percentile(t, 95), p99: percentile(t, 99) });
+  const f = summary(floorTimes);
+  const b = summary(botTimes);
+  results.overhead = { floor: f, bot: b, ratioP95: b.p95 / f.p95 };
+  report('floor p50/p95/p99', `${ms(f.p50)} / ${ms(f.p95)} / ${ms(f.p99)}`);
+  report('bot   p50/p95/p99', `${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.p99)}`);
+  report('bot/floor at p95', `${(b.p95 / f.p95).toFixed(2)}×`, '≤ 1.5×');
+}
+
+// ---- 2. time to first visible text ---------------------------------------------------------------
+if (runs('first-text')) {
+  process.stdout.write('\n2. Time to first visible text, streaming, first token at 300 ms (50 DMs)\n');
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0' });
+  s.openai.latencyMs = 300;
+  s.openai.chunkDelayMs = 20;
+  const users = Array.from({ length: 10 }, (_, i) => s.discord.user(`stream${i}`));
+  await timeToFirstReply(s.discord, users[0]!, 'warm up');
+  await sleep(1500);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    times.push(await timeToFirstReply(s.discord, users[i % users.length]!, `tell me something ${i}`));
+    await sleep(400); // let the answer finish streaming
+  }
+  await s.stop();
+  const p50 = percentile(times, 50);
+  const p95 = percentile(times, 95);
+  results.firstText = { p50, p95, afterFirstTokenP50: p50 - 300, afterFirstTokenP95: p95 - 300 };
+  report('first text p50/p95', `${ms(p50)} / ${ms(p95)}`);
+  report('after the first token p95', ms(p95 - 300), '≤ 50 ms');
+}
+
+// ---- 3. concurrency ------------------------------------------------------------------------------
+if (runs('concurrency')) {
+  process.stdout.write('\n3. 200 users at once, model latency 500 ms\n');
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false' });
+  s.openai.latencyMs = 500;
+  const users = Array.from({ length: 200 }, (_, i) => s.discord.user(`crowd${i}`));
+  const started = performance.now();
+  const answered = await Promise.all(
+    users.map((u, i) =>
+      Promise.race([
+        timeToFirstReply(s.discord, u, `hello from ${i}`).then(() => true),
+        sleep(30_000).then(() => false),
+      ]),
+    ),
+  );
+  const total = performance.now() - started;
+  const lost = answered.filter((a) => !a).length;
+  const wrong = users.filter((u, i) => s.discord.botMessagesTo(u)[0]?.content !== `You said: hello from ${i}`).length;
+  await s.stop();
+  results.concurrency = { users: 200, modelLatencyMs: 500, lastAnsweredMs: total, lost, wrong };
+  report('last of 200 answered after', ms(total), '≤ 2000 ms (500 + 1500)');
+  report('lost / wrong answers', `${lost} / ${wrong}`, '0 / 0');
+}
+
+// ---- 4. /history at scale ------------------------------------------------------------------------
+if (runs('history')) {
+  process.stdout.write('\n4. /history with 1,000,000 exchanges across 10,000 users\n');
+  const url = `${PG_BASE_URL}/dgpt_bench_history`;
+  const { orm } = await openDatabase(url);
+  const conn = orm.em.getConnection();
+  const [counted] = await conn.execute<{ n: string }[]>('select count(*) as n from messages');
+  if (Number(counted?.n) !== 1_000_000) {
+    const seedStart = performance.now();
+    await conn.execute('truncate messages, users cascade');
+    await conn.execute(`insert into users (id, username, created_at) select (1300000000000000000 + g)::text, 'user' || g, now() from generate_series(1, 10000) g`);
+    // User 1 is the heavy one with 5,000 exchanges; the other 995,000 are spread over the rest.
+    await conn.execute(`insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, created_at)
+      select (1300000000000000000 + case when g <= 5000 then 1 else 2 + (g % 9999) end)::text, (1400000000000000000 + g)::text,
+             'question number ' || g, 'an answer of moderate length for exchange number ' || g || repeat(' lorem ipsum', 20),
+             'gpt-3.5-turbo', 50, 80, 130, now() - (1000000 - g) * interval '1 second'
+      from generate_series(1, 1000000) g`);
+    await conn.execute('analyze messages');
+    report('seeded in', ms(performance.now() - seedStart));
+  }
+  const history = new HistoryRepository(orm);
+  const heavyId = (1_300_000_000_000_000_000n + 1n).toString();
+  // Walk to page 50 by keyset, as the Next button does.
+  let cursor: { kind: 'first' } | { kind: 'before'; id: string } = { kind: 'first' };
+  for (let page = 1; page < 50; page++) {
+    const p = await history.page(heavyId, cursor, 5);
+    cursor = { kind: 'before', id: p.items.at(-1)!.id };
+  }
+  const page50Cursor = cursor;
+  const time = async (fn: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) await fn(); // warm
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await fn();
+      times.push(performance.now() - t);
+    }
+    return { p50: percentile(times, 50), p95: percentile(times, 95) };
+  };
+  const first = await time(() => history.page(heavyId, { kind: 'first' }, 5));
+  const deep = await time(() => history.page(heavyId, page50Cursor, 5));
+  const count = await time(() => history.count(heavyId));
+  const plan = await conn.execute<{ 'QUERY PLAN': string }[]>(
+    `explain (analyze, buffers off) select id, discord_message_id, user_text, gpt_response, model, total_tokens, created_at from messages where user_id = ? and id < ? order by id desc limit 6`,
+    [heavyId, page50Cursor.kind === 'before' ? page50Cursor.id : '0'],
+  );
+  await orm.close(true);
+  const planText = plan.map((r) => r['QUERY PLAN']).join('\n');
+  results.history = { firstPage: first, page50: deep, count, plan: planText };
+  report('first page p50/p95', `${ms(first.p50)} / ${ms(first.p95)}`, 'p95 < 5 ms');
+  report('page 50 p50/p95', `${ms(deep.p50)} / ${ms(deep.p95)}`, 'p95 < 5 ms');
+  report('count (page counter) p50/p95', `${ms(count.p50)} / ${ms(count.p95)}`);
+  process.stdout.write(`  plan for page 50:\n${planText.replace(/^/gm, '    ')}\n`);
+}
+
+// ---- 5. memory -----------------------------------------------------------------------------------
+if (runs('memory')) {
+  process.stdout.write('\n5. Memory\n');
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false' });
+  await sleep(1000);
+  const idle = await rssMb(s.bot);
+  const users = Array.from({ length: 1000 }, (_, i) => s.discord.user(`mem${i}`));
+  for (let i = 0; i < users.length; i += 50) {
+    await Promise.all(users.slice(i, i + 50).map((u) => timeToFirstReply(s.discord, u, `Hi, I am user ${i}, tell me about the weather today please.`)));
+  }
+  await sleep(1000);
+  const busy = await rssMb(s.bot);
+  const redis = new Redis(REDIS_URL);
+  let bytes = 0;
+  for (const u of users.slice(0, 100)) bytes += (await redis.memory('USAGE', `${s.prefix}session:{${u.id}}`)) ?? 0;
+  redis.disconnect();
+  await s.stop();
+  results.memory = { idleRssMb: idle, rssWith1000SessionsMb: busy, redisBytesPerSession: bytes / 100 };
+  report('bot RSS idle', `${idle.toFixed(0)} MB`);
+  report('bot RSS with 1,000 active sessions', `${busy.toFixed(0)} MB`, '< 150 MB');
+  report('Redis bytes per session (one exchange)', `${(bytes / 100).toFixed(0)} B`);
+}
+
+// ---- 6. cost ------------------------------------------------------------------------------------
+if (runs('cost')) {
+  process.stdout.write('\n6. Tokens per request over a 50-turn conversation (CONTEXT_TOKEN_BUDGET=3000)\n');
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false', CONTEXT_TOKEN_BUDGET: '3000' });
+  s.openai.setReply((r) => `Here is a thoughtful answer to "${r.messages.at(-1)?.content}". ${'It goes on with useful detail. '.repeat(12)}`);
+  const user = s.discord.user('talker');
+  for (let i = 0; i < 50; i++) await timeToFirstReply(s.discord, user, `Question ${i}: ${'could you explain a little more about this topic? '.repeat(3)}`);
+  await sleep(300);
+  const count = tokenCounterFor('gpt-3.5-turbo');
+  const perRequest = s.openai.requests.map((r) => countTokens(r.messages as never, count));
+  await s.stop();
+  results.cost = { budget: 3000, perRequest, max: Math.max(...perRequest) };
+  const pick = [1, 10, 20, 30, 40, 50].map((t) => `#${t}: ${perRequest[t - 1]}`).join(', ');
+  report('tokens per request', pick);
+  report('largest request', `${Math.max(...perRequest)} tokens`, '≤ 3000');
+}
+
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`\n| measure | result | target |\n| --- | --- | --- |\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\nWritten to bench/results.json\n`);
+process.exit(0);
