@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { countTokens, tokenCounterFor } from '../src/chat/context.js';
+import { countTokens, loadTokenCounter } from '../src/chat/context.js';
 import { openDatabase } from '../src/history/orm.js';
 import { HistoryRepository } from '../src/history/repository.js';
-import { startBot, type BotProcess } from '../test/support/bot-process.js';
+import { startBot, startCommand, type BotProcess } from '../test/support/bot-process.js';
 import { dropDatabase, freshDatabaseUrl, PG_BASE_URL } from '../test/support/database.js';
 import { FakeDiscord, type FakeUser } from '../test/support/fake-discord/server.js';
 import { FakeOpenAI } from '../test/support/fake-openai.js';
@@ -19,7 +19,7 @@ import { freshPrefix, REDIS_URL } from '../test/support/redis.js';
 const args = new Set(process.argv.slice(2));
 const only = [...args].find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const runs = (name: string) => !only || only.includes(name);
-const nodeArgs = args.has('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`] : [];
+const profileArgs = args.has('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`] : [];
 
 const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
 const rows: [string, string, string][] = [];
@@ -53,7 +53,8 @@ async function stage(env: Record<string, string> = {}, entry?: string): Promise<
   const bot = await startBot(
     { discord, openai, databaseUrl: url, redisPrefix: prefix },
     { LOG_LEVEL: 'info', OPENAI_MAX_RETRIES: '0', OPENAI_TIMEOUT_MS: '30000', ...env },
-    { ...(entry ? { entry } : {}), nodeArgs },
+    // The floor runs plain; the bot runs exactly as `npm start` runs it.
+    entry ? { entry, nodeArgs: profileArgs } : { nodeArgs: [...startCommand().nodeArgs, ...profileArgs] },
   );
   return {
     discord,
@@ -258,7 +259,7 @@ if (runs('cost')) {
   const user = s.discord.user('talker');
   for (let i = 0; i < 50; i++) await timeToFirstReply(s.discord, user, `Question ${i}: ${'could you explain a little more about this topic? '.repeat(3)}`);
   await sleep(300);
-  const count = tokenCounterFor('gpt-3.5-turbo');
+  const count = await loadTokenCounter('gpt-3.5-turbo');
   const perRequest = s.openai.requests.map((r) => countTokens(r.messages as never, count));
   await s.stop();
   results.cost = { budget: 3000, perRequest, max: Math.max(...perRequest) };

@@ -4,6 +4,7 @@ import { Events } from 'discord.js';
 import { Redis } from 'ioredis';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
+import { loadTokenCounter } from './chat/context.js';
 import { ConversationService } from './chat/conversation.js';
 import { Guards } from './chat/guards.js';
 import { ModelClient } from './chat/model-client.js';
@@ -67,7 +68,7 @@ async function main(config: Config): Promise<void> {
         void guards.spend(userId, completion.usage.totalTokens);
       },
     },
-    { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET },
+    { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, countTokens: await loadTokenCounter(config.OPENAI_MODEL) },
   );
 
   const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL, guildMessages: config.GUILD_MODE === 'mention' });

@@ -1,41 +1,29 @@
-// Fits a conversation into the model's context budget. Tokens are counted with tiktoken's real
-// encodings (js-tiktoken), using OpenAI's chat accounting: every message costs its content plus a
-// small fixed overhead, and every reply is primed with a few tokens.
-import { encodingForModel, getEncoding, type Tiktoken, type TiktokenModel } from 'js-tiktoken';
+// Fits a conversation into the model's context budget. Tokens are counted with OpenAI's real
+// encodings (gpt-tokenizer, pure JS; only the one encoding the model uses is loaded, since each
+// costs tens of MB), using OpenAI's chat accounting: every message costs its content plus a small
+// fixed overhead, and every reply is primed with a few tokens.
 import type { Turn } from './types.js';
 
 const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REPLY_PRIMING = 3;
 
-const encoders = new Map<string, Tiktoken>();
-
-function encoderFor(model: string): Tiktoken {
-  let encoder = encoders.get(model);
-  if (!encoder) {
-    try {
-      encoder = encodingForModel(model as TiktokenModel);
-    } catch {
-      // Unknown or non-OpenAI model (e.g. served by Ollama): cl100k_base is a close, conservative estimate.
-      encoder = getEncoding(model.startsWith('gpt-4o') || model.startsWith('o') ? 'o200k_base' : 'cl100k_base');
-    }
-    encoders.set(model, encoder);
-  }
-  return encoder;
-}
-
 export type TokenCounter = (turn: Turn) => number;
 
-export function tokenCounterFor(model: string): TokenCounter {
-  const encoder = encoderFor(model);
-  return (turn) => encoder.encode(turn.content).length + TOKENS_PER_MESSAGE;
+/** Models tokenized with o200k_base; everything else (gpt-3.5, gpt-4, local models) with cl100k_base. */
+const O200K_MODELS = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o\d)/;
+
+export async function loadTokenCounter(model: string): Promise<TokenCounter> {
+  const encoding = O200K_MODELS.test(model)
+    ? await import('gpt-tokenizer/encoding/o200k_base')
+    : await import('gpt-tokenizer/encoding/cl100k_base');
+  return (turn) => encoding.countTokens(turn.content) + TOKENS_PER_MESSAGE;
 }
 
 /**
- * Like `tokenCounterFor`, but remembers each turn's count on the turn itself (`turn.tokens`), so a
- * long session is not re-tokenized on every message: only new turns are.
+ * Remembers each turn's count on the turn itself (`turn.tokens`), so a long session is not
+ * re-tokenized on every message: only new turns are.
  */
-export function cachingTokenCounterFor(model: string): TokenCounter {
-  const count = tokenCounterFor(model);
+export function caching(count: TokenCounter): TokenCounter {
   return (turn) => (turn.tokens ??= count(turn));
 }
 

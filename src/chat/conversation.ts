@@ -2,7 +2,7 @@
 //   lock(user) → claim message → session.load → seed system prompt → fitToBudget → model.complete
 //   → session.save + history.save → unlock
 import type { Logger } from 'pino';
-import { cachingTokenCounterFor, fitToBudget, type TokenCounter } from './context.js';
+import { caching, fitToBudget, type TokenCounter } from './context.js';
 import { ChatFailure } from './errors.js';
 import type { Completion } from './model-client.js';
 import type { SessionStore } from './session-store.js';
@@ -38,6 +38,8 @@ export interface LockPort {
 export interface ConversationOptions {
   systemPrompt: string;
   contextTokenBudget: number;
+  /** Counts a turn's tokens for the configured model (see `loadTokenCounter`). */
+  countTokens: TokenCounter;
 }
 
 export class ConversationService {
@@ -56,7 +58,7 @@ export class ConversationService {
     },
     private readonly options: ConversationOptions,
   ) {
-    this.countTokens = cachingTokenCounterFor(deps.model.model);
+    this.countTokens = caching(options.countTokens);
   }
 
   /**
@@ -65,6 +67,11 @@ export class ConversationService {
    */
   handle(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
     return this.queue.run(message.userId, () => this.answer(message, onDelta));
+  }
+
+  /** How many people have a message being answered (or waiting) in this process. */
+  get activeUsers(): number {
+    return this.queue.activeUsers;
   }
 
   /** Waits for every message already accepted to be answered. */

@@ -1,7 +1,7 @@
 // Builds the discord.js client. Only non-privileged intents are asked for: Discord delivers the
 // content of DMs (and of messages that mention the bot) without the Message Content intent, so an
 // operator does not have to enable a privileged intent and the login cannot fail on it.
-import { Client, GatewayIntentBits, Partials } from 'discord.js';
+import { Client, GatewayIntentBits, Options, Partials } from 'discord.js';
 
 export interface DiscordClientOptions {
   apiUrl?: string | undefined;
@@ -15,6 +15,9 @@ export function createDiscordClient({ apiUrl, guildMessages = false }: DiscordCl
     // DM channels are not cached at start-up; without Partials.Channel discord.js drops DM events.
     partials: [Partials.Channel],
     rest: apiUrl ? { api: apiUrl } : {},
+    // The bot never reads old messages back, so caching them (200 per DM by default) only costs
+    // memory that grows with every person who writes.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0, ReactionManager: 0, ReactionUserManager: 0 }),
     // Model output must never ping anyone, whatever it contains.
     allowedMentions: { parse: [], repliedUser: false },
   });

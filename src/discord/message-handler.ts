@@ -25,8 +25,10 @@ export interface MessageHandlerOptions {
 // Discord shows "typing…" for about 10 seconds per call. It is only sent when the model has not
 // started answering within TYPING_DELAY_MS: a fast answer needs no indicator, and every REST call
 // counts against the bot's global 50 requests per second.
+// Under load the typing indicator is skipped altogether: answers get the request budget.
 const TYPING_REFRESH_MS = 8000;
 const TYPING_DELAY_MS = 250;
+const TYPING_MAX_ACTIVE_USERS = 20;
 
 type Validation = { ok: true; text: string } | { ok: false; outcome: 'empty' | 'too_long_input' };
 
@@ -113,6 +115,7 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
       }
       const showTyping = () => void channel.sendTyping().catch((error: unknown) => log.debug({ err: error }, 'typing failed'));
       typing = setTimeout(() => {
+        if (conversation.activeUsers > TYPING_MAX_ACTIVE_USERS) return;
         showTyping();
         typing = setInterval(showTyping, TYPING_REFRESH_MS);
       }, TYPING_DELAY_MS);

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTokenCounter } from '../../src/chat/context.js';
 import { ConversationService } from '../../src/chat/conversation.js';
 import { SessionStore } from '../../src/chat/session-store.js';
 import { HistoryRepository } from '../../src/history/repository.js';
@@ -11,6 +12,7 @@ import { ChatFailure, ScriptedModel } from '../support/scripted-model.js';
 const SYSTEM_PROMPT = 'You are a test assistant.';
 let db: TestDatabase;
 let r: TestRedis;
+const countTokens = await loadTokenCounter('gpt-3.5-turbo');
 
 beforeAll(async () => {
   [db, r] = await Promise.all([createTestDatabase('conv'), createTestRedis('conv')]);
@@ -25,7 +27,7 @@ function setup({ ttlSeconds = 3600, budget = 3000 } = {}) {
   const history = new HistoryRepository(db.orm);
   const conversation = new ConversationService(
     { sessions, model, history, logger: pino({ level: 'silent' }) },
-    { systemPrompt: SYSTEM_PROMPT, contextTokenBudget: budget },
+    { systemPrompt: SYSTEM_PROMPT, contextTokenBudget: budget, countTokens },
   );
   const say = (userId: string, text: string, messageId = snowflake()) => conversation.handle({ userId, messageId, text });
   return { model, sessions, history, conversation, say };

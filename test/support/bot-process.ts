@@ -1,13 +1,25 @@
-// Starts the real bot the way `npm start` does (node --import tsx src/main.ts, configured by environment only)
+// Starts the real bot the way `npm start` does (compiled, same node flags, configured by environment only)
 // against the fakes, with a fresh database and Redis prefix, and waits for its `ready` log line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FakeDiscord } from './fake-discord/server.js';
 import type { FakeOpenAI } from './fake-openai.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The command `npm start` runs after its build step (package.json "start"), so tests start the bot
+ * exactly as an operator does: same flags, same compiled entry point.
+ */
+export function startCommand(): { nodeArgs: string[]; entry: string } {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const [node, ...rest] = pkg.scripts.start.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`Unexpected start script: ${pkg.scripts.start}`);
+  return { nodeArgs: rest.slice(0, -1), entry: rest.at(-1)! };
+}
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -32,11 +44,12 @@ export interface BotProcess {
 export async function startBot(
   { discord, openai, databaseUrl, redisPrefix, redisUrl = 'redis://127.0.0.1:6379' }: { discord: FakeDiscord; openai: FakeOpenAI; databaseUrl: string; redisPrefix: string; redisUrl?: string },
   env: Record<string, string> = {},
-  { entry = 'src/main.ts', nodeArgs = [] as string[] } = {},
+  { entry = startCommand().entry, nodeArgs = startCommand().nodeArgs }: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<BotProcess> {
   const httpPort = env.HTTP_PORT ?? String(await freePort());
-  // Exactly what `npm start` runs: node with the tsx loader, one process.
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  // A .ts entry (the floor bot in bench/) runs through the tsx loader; the bot runs compiled.
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

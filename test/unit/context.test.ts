@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { countTokens, fitToBudget, tokenCounterFor } from '../../src/chat/context.js';
+import { caching, countTokens, fitToBudget, loadTokenCounter } from '../../src/chat/context.js';
 import type { Turn } from '../../src/chat/types.js';
 
-const count = tokenCounterFor('gpt-3.5-turbo');
+const count = await loadTokenCounter('gpt-3.5-turbo');
 const system: Turn = { role: 'system', content: 'You are helpful.' };
 const pair = (i: number): Turn[] => [
   { role: 'user', content: `question number ${i} about something fairly specific` },
@@ -15,6 +15,24 @@ describe('token counting', () => {
     expect(count({ role: 'user', content: 'hello world' })).toBe(2 + 4);
     // A long run of one repeated character collapses into few tokens.
     expect(count({ role: 'user', content: 'a'.repeat(400) })).toBeLessThan(100);
+  });
+});
+
+describe('token caching', () => {
+  it('tokenizes a turn once and keeps the count on it', () => {
+    let calls = 0;
+    const counted = caching((t) => (calls++, t.content.length));
+    const turn: Turn = { role: 'user', content: 'abc' };
+    expect(counted(turn) + counted(turn)).toBe(6);
+    expect(calls).toBe(1);
+    expect(turn.tokens).toBe(3);
+  });
+
+  it('uses o200k for gpt-4o-class models', async () => {
+    const o200k = await loadTokenCounter('gpt-4o-mini');
+    // The two encodings split this differently; both are real counts, not a length guess.
+    const text = { role: 'user' as const, content: 'Übermäßig große Schmetterlinge fliegen über Düsseldorf 😀' };
+    expect(o200k(text)).not.toBe(count(text));
   });
 });
 
