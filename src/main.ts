@@ -71,7 +71,11 @@ async function main(config: Config): Promise<void> {
     { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, countTokens: await loadTokenCounter(config.OPENAI_MODEL) },
   );
 
-  const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL, guildMessages: config.GUILD_MODE === 'mention' });
+  const client = createDiscordClient({
+    apiUrl: config.DISCORD_API_URL,
+    guildMessages: config.GUILD_MODE === 'mention',
+    globalRequestsPerSecond: config.DISCORD_GLOBAL_RPS,
+  });
   const onMessage = createMessageHandler(
     { conversation, logger, guards, localeOf: (userId) => sessions.locale(userId), onHandled: (outcome) => countOutcome(metrics, outcome) },
     {

@@ -37,6 +37,7 @@ export const configSchema = z.object({
   DEPLOY_COMMANDS_ON_START: bool(true),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('dgpt:'),
+  DISCORD_GLOBAL_RPS: int(1, 50),
   GUILD_MODE: z.enum(['off', 'mention']).default('off'),
   STREAM_REPLIES: bool(true),
   STREAM_EDIT_INTERVAL_MS: int(250, 1000),

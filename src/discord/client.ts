@@ -7,14 +7,16 @@ export interface DiscordClientOptions {
   apiUrl?: string | undefined;
   /** Also receive server messages (for GUILD_MODE=mention). Their text arrives only when they mention the bot. */
   guildMessages?: boolean;
+  /** Discord's global limit for the bot's REST requests (50/s unless Discord raised it for this bot). */
+  globalRequestsPerSecond?: number;
 }
 
-export function createDiscordClient({ apiUrl, guildMessages = false }: DiscordClientOptions): Client {
+export function createDiscordClient({ apiUrl, guildMessages = false, globalRequestsPerSecond = 50 }: DiscordClientOptions): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages, ...(guildMessages ? [GatewayIntentBits.GuildMessages] : [])],
     // DM channels are not cached at start-up; without Partials.Channel discord.js drops DM events.
     partials: [Partials.Channel],
-    rest: apiUrl ? { api: apiUrl } : {},
+    rest: { ...(apiUrl ? { api: apiUrl } : {}), globalRequestsPerSecond },
     // The bot never reads old messages back, so caching them (200 per DM by default) only costs
     // memory that grows with every person who writes.
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0, ReactionManager: 0, ReactionUserManager: 0 }),
