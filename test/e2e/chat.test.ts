@@ -1,34 +1,20 @@
 // The real bot process, real discord.js and openai clients, real PostgreSQL and Redis; Discord and
 // OpenAI are local fakes speaking their protocols. Each test uses its own Discord users.
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/history/orm.js';
 import { startWorld, type World } from '../support/e2e.js';
 import type { FakeUser } from '../support/fake-discord/server.js';
 
 let w: World;
-let db: MikroORM;
 
 beforeAll(async () => {
   w = await startWorld();
-  ({ orm: db } = await openDatabase(w.databaseUrl, { migrate: false }));
 }, 60_000);
-afterAll(async () => {
-  await db?.close(true);
-  await w?.close();
-});
+afterAll(() => w?.close());
 beforeEach(() => w.openai.reset());
 
 const ask = (user: FakeUser, text: string) => w.ask(user, text);
 
-function rowsOf(user: FakeUser) {
-  return db.em
-    .getConnection()
-    .execute<{ user_text: string; gpt_response: string; discord_message_id: string; model: string; total_tokens: number }[]>(
-      'select user_text, gpt_response, discord_message_id, model, total_tokens from messages where user_id = ? order by id',
-      [user.id],
-    );
-}
+const rowsOf = (user: FakeUser) => w.storedRows(user.id);
 
 async function runHistory(user: FakeUser) {
   const interaction = w.discord.runCommand(user, 'history');

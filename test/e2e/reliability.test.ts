@@ -1,8 +1,6 @@
 // Faults injected against the real bot: PostgreSQL cut off, Redis killed, Discord and OpenAI
 // failing, two bot processes at once, SIGTERM with answers in flight.
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/history/orm.js';
 import { startWorld, type World } from '../support/e2e.js';
 import type { FakeUser } from '../support/fake-discord/server.js';
 import { OwnRedisServer } from '../support/redis-server.js';
@@ -15,14 +13,8 @@ async function ask(w: World, user: FakeUser, text: string) {
   return { message, reply: replies[0]! };
 }
 
-async function countRows(databaseUrl: string, userId: string): Promise<string[]> {
-  const { orm } = await openDatabase(databaseUrl, { migrate: false });
-  try {
-    const rows = await orm.em.getConnection().execute<{ user_text: string }[]>('select user_text from messages where user_id = ? order by id', [userId]);
-    return rows.map((r) => r.user_text);
-  } finally {
-    await orm.close(true);
-  }
+async function countRows(w: World, userId: string): Promise<string[]> {
+  return (await w.storedRows(userId)).map((r) => r.user_text);
 }
 
 describe('when PostgreSQL goes away', () => {
@@ -49,7 +41,7 @@ describe('when PostgreSQL goes away', () => {
     proxy.restore();
     for (let i = 0; i < 100 && (await w.redis.redis.llen(`${w.redis.prefix}outbox`)) > 0; i++) await sleep(100);
     expect(await w.redis.redis.llen(`${w.redis.prefix}outbox`)).toBe(0);
-    expect(await countRows(w.databaseUrl, ann.id)).toEqual(['before the outage', ...during]);
+    expect(await countRows(w, ann.id)).toEqual(['before the outage', ...during]);
   });
 
   it('keeps the outbox across a restart and writes it once on the next start', async () => {
@@ -62,9 +54,9 @@ describe('when PostgreSQL goes away', () => {
     const second = await w.launch();
     try {
       for (let i = 0; i < 100 && (await w.redis.redis.llen(`${w.redis.prefix}outbox`)) > 0; i++) await sleep(100);
-      expect(await countRows(w.databaseUrl, ben.id)).toEqual(['kept across restart']);
+      expect(await countRows(w, ben.id)).toEqual(['kept across restart']);
       await ask(w, ben, 'after restart');
-      expect(await countRows(w.databaseUrl, ben.id)).toEqual(['kept across restart', 'after restart']);
+      expect(await countRows(w, ben.id)).toEqual(['kept across restart', 'after restart']);
     } finally {
       await second.stop();
     }
@@ -149,15 +141,10 @@ describe('under failures of Discord and OpenAI', () => {
 
 describe('with two bot processes on one Redis', () => {
   let w: World;
-  let db: MikroORM;
   beforeAll(async () => {
     w = await startWorld();
-    ({ orm: db } = await openDatabase(w.databaseUrl, { migrate: false }));
   }, 60_000);
-  afterAll(async () => {
-    await db?.close(true);
-    await w?.close();
-  });
+  afterAll(() => w?.close());
 
   it('handles ten rapid DMs from one person one at a time, in order, each answered once', async () => {
     const second = await w.launch();
@@ -174,8 +161,7 @@ describe('with two bot processes on one Redis', () => {
       const session = JSON.parse((await w.redis.redis.get(`${w.redis.prefix}session:{${hal.id}}`))!) as { role: string; content: string }[];
       expect(session).toHaveLength(21);
       expect(session.filter((t) => t.role === 'user').map((t) => t.content)).toEqual(texts);
-      const rows = await db.em.getConnection().execute<{ n: string }[]>('select count(*) as n from messages where user_id = ?', [hal.id]);
-      expect(Number(rows[0]!.n)).toBe(10);
+      expect(await w.storedRows(hal.id)).toHaveLength(10);
       // Both processes took part.
       const answeredBy = [w.bot, second].map((b) => b.logs.filter((l) => l.msg === 'message handled' && l.userId === hal.id && l.outcome === 'answered').length);
       expect(answeredBy[0]! + answeredBy[1]!).toBe(10);
@@ -199,6 +185,6 @@ describe('on SIGTERM with an answer in flight', () => {
     await w.discord.waitFor(() => w.openai.requests.length > 0, 5000, 'the model request');
     expect(await w.bot.stop('SIGTERM')).toBe(0);
     expect(w.discord.botMessagesTo(ida).map((m) => m.content)).toEqual(['You said: answer me before you go']);
-    expect(await countRows(w.databaseUrl, ida.id)).toEqual(['answer me before you go']);
+    expect(await countRows(w, ida.id)).toEqual(['answer me before you go']);
   });
 });

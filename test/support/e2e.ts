@@ -3,7 +3,9 @@
 import { createTestRedis, type TestRedis } from './redis.js';
 import { dropDatabase, freshDatabaseUrl } from './database.js';
 import { startBot, type BotProcess } from './bot-process.js';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { APIMessage } from 'discord.js';
+import { openDatabase } from '../../src/history/orm.js';
 import { FakeDiscord, type FakeUser, type SentMessage } from './fake-discord/server.js';
 import { FakeOpenAI } from './fake-openai.js';
 
@@ -21,9 +23,19 @@ export interface World {
    * exchange stored or queued); returns the bot messages sent to the user since.
    */
   ask(user: FakeUser, text: string, extra?: Parameters<FakeDiscord['sendDm']>[2]): Promise<{ message: APIMessage; replies: SentMessage[] }>;
+  /** The Message rows stored for a Discord user, oldest first, read straight from PostgreSQL. */
+  storedRows(userId: string): Promise<StoredRow[]>;
   /** Starts another bot process on the same Discord, database and Redis (a second replica, or a restart). */
   launch(extra?: Record<string, string>): Promise<BotProcess>;
   close(): Promise<void>;
+}
+
+export interface StoredRow {
+  user_text: string;
+  gpt_response: string;
+  discord_message_id: string;
+  model: string;
+  total_tokens: number;
 }
 
 export interface WorldOptions {
@@ -50,6 +62,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     return started;
   };
   const bot = await launch();
+  let db: MikroORM | null = null;
+  const storedRows: World['storedRows'] = async (userId) => {
+    db ??= (await openDatabase(url, { migrate: false })).orm; // directly, not through a test's proxy
+    return db.em
+      .getConnection()
+      .execute<StoredRow[]>('select user_text, gpt_response, discord_message_id, model, total_tokens from messages where user_id = ? order by id', [userId]);
+  };
   const ask: World['ask'] = async (user, text, extra) => {
     const before = discord.botMessagesTo(user).length;
     const message = discord.sendDm(user, text, extra);
@@ -68,8 +87,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     databaseName,
     bots,
     ask,
+    storedRows,
     launch,
     async close() {
+      await db?.close(true);
       await bot.stop();
       if (discord.unknownRoutes.length) process.stderr.write(`fake discord saw unknown routes: ${discord.unknownRoutes.join(', ')}\n${fakeLog.join('\n')}\n`);
       await Promise.all([discord.stop(), openai.stop(), redis.cleanup()]);
