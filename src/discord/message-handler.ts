@@ -51,15 +51,20 @@ export interface MessageHandlerDeps {
 
 const THREAD_NAME_CHARS = 80;
 
-/** Where the answer to this message goes, or null when the bot should stay silent. */
-async function replyChannel(message: Message, guildMode: MessageHandlerOptions['guildMode']): Promise<SendableChannels | null> {
-  if (message.author.bot || message.system) return null;
+/** Whether the bot should answer this message at all. */
+function isForMe(message: Message, guildMode: MessageHandlerOptions['guildMode']): boolean {
+  if (message.author.bot || message.system) return false;
   // Group DMs cannot include bots; only one-to-one DMs are DM-based here.
-  if (message.channel.isDMBased()) return message.channel.isSendable() ? message.channel : null;
+  if (message.channel.isDMBased()) return message.channel.isSendable();
   const me = message.client.user.id;
-  if (guildMode !== 'mention' || !message.mentions.users.has(me)) return null;
-  if (message.channel.isThread()) return message.channel.ownerId === me ? message.channel : null;
-  const name = stripMention(message.content, me).slice(0, THREAD_NAME_CHARS) || message.author.username;
+  if (guildMode !== 'mention' || !message.mentions.users.has(me)) return false;
+  return !message.channel.isThread() || message.channel.ownerId === me;
+}
+
+/** Where the answer goes: the DM, the bot's own thread, or a new thread on a server message. */
+async function replyChannel(message: Message): Promise<SendableChannels> {
+  if (message.channel.isDMBased() || message.channel.isThread()) return message.channel as SendableChannels;
+  const name = stripMention(message.content, message.client.user.id).slice(0, THREAD_NAME_CHARS) || message.author.username;
   return message.startThread({ name });
 }
 
@@ -71,18 +76,17 @@ export function createMessageHandler(deps: MessageHandlerDeps, options: MessageH
   const { conversation, logger, guards } = deps;
 
   return async function onMessage(message: Message): Promise<void> {
-    if (message.author.bot || message.system) return;
-    if (!message.channel.isDMBased() && (options.guildMode !== 'mention' || !message.mentions.users.has(message.client.user.id))) return;
+    if (!isForMe(message, options.guildMode)) return;
     const started = performance.now();
     const log = logger.child({ userId: message.author.id, messageId: message.id, ...(message.guildId ? { guildId: message.guildId } : {}) });
-    let channel: SendableChannels | null;
+    let channel: SendableChannels;
     try {
-      channel = await replyChannel(message, options.guildMode);
+      channel = await replyChannel(message);
     } catch (error) {
-      log.error({ err: error }, 'could not open a reply thread');
-      return;
+      // No permission to open threads here: answer in the channel rather than not at all.
+      log.warn({ err: error }, 'could not open a reply thread; answering in the channel');
+      channel = message.channel as SendableChannels;
     }
-    if (!channel) return;
     const content = message.inGuild() ? stripMention(message.content, message.client.user.id) : message.content;
     let outcome = 'answered';
     let typing: NodeJS.Timeout | undefined;
