@@ -16,13 +16,7 @@ const ask = (user: FakeUser, text: string) => w.ask(user, text);
 
 const rowsOf = (user: FakeUser) => w.storedRows(user.id);
 
-async function runHistory(user: FakeUser) {
-  const interaction = w.discord.runCommand(user, 'history');
-  return w.discord.waitFor(() => {
-    const original = interaction.response().original;
-    return original && (original.embeds.length || original.content) ? original : null;
-  }, 10_000, '/history reply');
-}
+const runHistory = (user: FakeUser) => w.discord.commandReply(user, 'history');
 
 describe('chatting in DMs', () => {
   it('answers a DM with the model, sending the system prompt first and gpt-3.5-turbo by default', async () => {

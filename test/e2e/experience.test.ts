@@ -6,14 +6,7 @@ import type { FakeUser } from '../support/fake-discord/server.js';
 
 let w: World;
 
-/** Runs a slash command and waits for its (first, possibly deferred-then-edited) visible reply. */
-async function command(user: FakeUser, name: string, options: { name: string; type: number; value: unknown }[] = []) {
-  const run = w.discord.runCommand(user, name, options);
-  return w.discord.waitFor(() => {
-    const original = run.response().original;
-    return original && (original.content || original.embeds.length || original.attachments.length) ? original : null;
-  }, 10_000, `/${name} reply`);
-}
+const command = (user: FakeUser, name: string, options: { name: string; type: number; value: unknown }[] = []) => w.discord.commandReply(user, name, options);
 beforeAll(async () => {
   w = await startWorld({ env: { CONTEXT_TOKEN_BUDGET: '400', GUILD_MODE: 'mention' } });
 }, 60_000);

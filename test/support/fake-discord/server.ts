@@ -230,6 +230,15 @@ export class FakeDiscord {
     });
   }
 
+  /** Runs a slash command and waits for its first visible reply (a deferred reply counts once edited). */
+  commandReply(user: FakeUser, name: string, options: { name: string; type: number; value: unknown }[] = []): Promise<SentMessage> {
+    const run = this.runCommand(user, name, options);
+    return this.waitFor(() => {
+      const original = run.response().original;
+      return original && (original.content || original.embeds.length || original.attachments.length) ? original : null;
+    }, 10_000, `/${name} reply`);
+  }
+
   /** The user clicks a button on a message the bot sent. */
   clickButton(user: FakeUser, messageId: string, customId: string) {
     const message = this.messages.get(messageId);
