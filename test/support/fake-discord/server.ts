@@ -1,13 +1,15 @@
 // A fake Discord (API v10) on 127.0.0.1 that the real discord.js client talks to through
-// `rest.api` (DISCORD_API_URL): REST routes the bot uses, the gateway (gateway.ts), and a control
-// API with which a test acts as Discord users and reads what the bot sent.
-// Simplifications, on purpose: no guilds unless a test adds none (DMs only); rate-limit headers are
-// sent but a 429 is only returned when a test asks for one; attachments are kept as their metadata
-// and bytes without a CDN.
+// `rest.api` (DISCORD_API_URL). This file holds its state and the control API with which a test
+// acts as Discord users and reads what the bot sent; rest.ts answers the REST routes and
+// gateway.ts the WebSocket gateway.
+// Simplifications, on purpose: guilds exist only when a test creates one, with one text channel and
+// no permission checks; rate-limit headers are sent but a 429 is only returned when a test asks for
+// one; attachments are kept as their metadata and bytes, without a CDN.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeGateway } from './gateway.js';
+import { type Attachment, handleRest, send } from './rest.js';
 import { apiMessage, apiUser, dmChannel, snowflake, type FakeUserInit } from './payloads.js';
 
 export interface SentMessage {
@@ -35,7 +37,7 @@ export interface RecordedRequest {
   body: any;
 }
 
-interface InteractionRecord {
+export interface InteractionRecord {
   id: string;
   token: string;
   user: FakeUser;
@@ -54,8 +56,6 @@ export interface FakeUser extends FakeUserInit {
   dmChannelId: string;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 export class FakeDiscord {
   readonly token = 'fake.discord.token-for-tests-only';
   readonly bot: FakeUserInit = { id: snowflake(), username: 'GPT Bot', bot: true };
@@ -67,18 +67,22 @@ export class FakeDiscord {
   readonly messages = new Map<string, SentMessage>();
   readonly commands: any[] = [];
   typing = new Map<string, number>();
-  private readonly users = new Map<string, FakeUser>();
+  /** @internal (rest.ts) */
+  readonly users = new Map<string, FakeUser>();
   /** Guild text channels and threads (id → channel payload). */
-  private readonly guildChannels = new Map<string, any>();
+  readonly guildChannels = new Map<string, any>();
   readonly threads: any[] = [];
-  private readonly interactions = new Map<string, InteractionRecord>();
+  /** @internal (rest.ts) */
+  readonly interactions = new Map<string, InteractionRecord>();
   private readonly server: Server;
-  private readonly gateway: FakeGateway;
-  private failures: { match: RegExp; status: number; remaining: number; retryAfter: number }[] = [];
+  /** @internal (rest.ts) */
+  readonly gateway: FakeGateway;
+  /** @internal (rest.ts) */
+  failures: { match: RegExp; status: number; remaining: number; retryAfter: number }[] = [];
   private readonly listeners = new Set<() => void>();
   port = 0;
 
-  constructor(private readonly log: (line: string) => void = () => {}) {
+  constructor(readonly log: (line: string) => void = () => {}) {
     this.gateway = new FakeGateway({
       token: this.token,
       bot: this.bot,
@@ -351,7 +355,8 @@ export class FakeDiscord {
     this.failures.push({ match, status, remaining: times, retryAfter });
   }
 
-  private changed(): void {
+  /** @internal Tells waiters that the bot changed something. */
+  changed(): void {
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -359,194 +364,19 @@ export class FakeDiscord {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      await this.handle(req, res);
+      await handleRest(this, req, res);
     } catch (error) {
       this.log(`fake discord: handler error ${(error as Error).stack}`);
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error', code: 0 });
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '');
-    const method = req.method ?? 'GET';
-    const { body, files } = await readBody(req);
-    this.requests.push({ method, path, at: Date.now(), body });
-
-    const failure = this.failures.find((f) => f.remaining > 0 && f.match.test(`${method} ${path}`));
-    if (failure) {
-      failure.remaining -= 1;
-      const headers: Record<string, string> = { ...JSON_HEADERS };
-      if (failure.status === 429) {
-        Object.assign(headers, { 'retry-after': String(failure.retryAfter), 'x-ratelimit-scope': 'user' });
-        return send(res, 429, { message: 'You are being rate limited.', retry_after: failure.retryAfter, global: false, code: 0 }, headers);
-      }
-      return send(res, failure.status, { message: 'Injected failure', code: 0 }, headers);
-    }
-
-    const needsAuth = !path.startsWith('/interactions/') && !path.startsWith('/webhooks/');
-    if (needsAuth && req.headers.authorization !== `Bot ${this.token}`) {
-      return send(res, 401, { message: '401: Unauthorized', code: 0 });
-    }
-
-    // Discord refuses content over 2000 characters with "Invalid Form Body"; so does the fake, and it remembers.
-    if ((method === 'POST' || method === 'PATCH') && typeof body?.content === 'string' && body.content.length > 2000) {
-      this.violations.push(`${method} ${path}: content of ${body.content.length} characters`);
-      return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] } } });
-    }
-    const m = (re: RegExp) => re.exec(path);
-    let match: RegExpExecArray | null;
-    const rate = { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '1', 'x-ratelimit-bucket': 'fake' };
-
-    if (method === 'GET' && (path === '/gateway/bot' || path === '/gateway')) {
-      return send(res, 200, {
-        url: this.gatewayUrl,
-        shards: 1,
-        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
-      });
-    }
-    if (method === 'GET' && (path === '/applications/@me' || path === '/oauth2/applications/@me')) {
-      return send(res, 200, { id: this.applicationId, name: this.bot.username, bot_public: true, bot_require_code_grant: false, flags: 0, icon: null, description: '', verify_key: 'fake' });
-    }
-    if (method === 'GET' && path === '/users/@me') return send(res, 200, apiUser(this.bot));
-    if ((match = m(/^\/applications\/(\d+)\/commands$/))) {
-      if (method === 'PUT') {
-        this.commands.splice(0, this.commands.length, ...(body as any[]).map((c) => ({ ...c, id: snowflake(), application_id: match![1], version: snowflake() })));
-        this.changed();
-        return send(res, 200, this.commands, rate);
-      }
-      if (method === 'GET') return send(res, 200, this.commands);
-    }
-    if (method === 'POST' && path === '/users/@me/channels') {
-      const user = this.users.get(body?.recipient_id);
-      if (!user) return send(res, 400, { message: 'Unknown user', code: 10013 });
-      return send(res, 200, dmChannel(user.dmChannelId, user));
-    }
-    if ((match = m(/^\/channels\/(\d+)$/)) && method === 'GET') {
-      const user = [...this.users.values()].find((u) => u.dmChannelId === match![1]);
-      if (user) return send(res, 200, dmChannel(user.dmChannelId, user));
-      const channel = this.guildChannels.get(match[1]!);
-      return channel ? send(res, 200, channel) : send(res, 404, { message: 'Unknown Channel', code: 10003 });
-    }
-    if ((match = m(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/)) && method === 'POST') {
-      const parent = this.guildChannels.get(match[1]!);
-      if (!parent || parent.type !== 0) return send(res, 400, { message: 'Cannot execute action on this channel type', code: 50024 });
-      const thread = {
-        id: match[2]!, // Discord gives a thread started from a message the message's id
-        type: 11,
-        guild_id: parent.guild_id,
-        parent_id: parent.id,
-        owner_id: this.bot.id,
-        name: String(body?.name ?? 'thread'),
-        last_message_id: null,
-        rate_limit_per_user: 0,
-        message_count: 0,
-        member_count: 1,
-        total_message_sent: 0,
-        flags: 0,
-        thread_metadata: { archived: false, auto_archive_duration: body?.auto_archive_duration ?? 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
-      };
-      this.guildChannels.set(thread.id, thread);
-      this.threads.push(thread);
-      this.gateway.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
-      this.changed();
-      return send(res, 201, thread);
-    }
-    if ((match = m(/^\/channels\/(\d+)\/typing$/)) && method === 'POST') {
-      this.typing.set(match[1]!, (this.typing.get(match[1]!) ?? 0) + 1);
-      res.writeHead(204).end();
-      return;
-    }
-    if ((match = m(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
-      if (!this.isDmChannel(match[1]!) && !this.guildChannels.has(match[1]!)) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
-      const message = this.store({ channelId: match[1]!, body, files });
-      return send(res, 200, this.toApiMessage(message), rate);
-    }
-    if ((match = m(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
-      const message = this.messages.get(match[2]!);
-      if (!message || message.deleted) return send(res, 404, { message: 'Unknown Message', code: 10008 });
-      if (method === 'GET') return send(res, 200, this.toApiMessage(message));
-      if (method === 'PATCH') return send(res, 200, this.toApiMessage(this.edit(message, body, files)), rate);
-      if (method === 'DELETE') {
-        message.deleted = true;
-        this.changed();
-        res.writeHead(204).end();
-        return;
-      }
-    }
-    if ((match = m(/^\/interactions\/(\d+)\/([^/]+)\/callback$/)) && method === 'POST') {
-      return this.interactionCallback(res, match[1]!, match[2]!, body, files, url.searchParams.get('with_response') === 'true');
-    }
-    if ((match = m(/^\/webhooks\/(\d+)\/([^/]+)\/messages\/([^/]+)$/))) {
-      const record = this.interactions.get(match[2]!);
-      if (!record) return send(res, 404, { message: 'Unknown Webhook', code: 10015 });
-      const id = match[3] === '@original' ? record.originalMessageId : match[3]!;
-      const message = id ? this.messages.get(id) : undefined;
-      if (!message) return send(res, 404, { message: 'Unknown Message', code: 10008 });
-      if (method === 'GET') return send(res, 200, this.toApiMessage(message));
-      if (method === 'PATCH') return send(res, 200, this.toApiMessage(this.edit(message, body, files)));
-      if (method === 'DELETE') {
-        message.deleted = true;
-        this.changed();
-        res.writeHead(204).end();
-        return;
-      }
-    }
-    if ((match = m(/^\/webhooks\/(\d+)\/([^/]+)$/)) && method === 'POST') {
-      const record = this.interactions.get(match[2]!);
-      if (!record) return send(res, 404, { message: 'Unknown Webhook', code: 10015 });
-      if (record.responseType === null) return send(res, 400, { message: 'Interaction has not been acknowledged', code: 40060 });
-      const message = this.store({ channelId: record.channelId, body, files, interactionId: record.id });
-      record.followUps.push(message.id);
-      this.changed();
-      return send(res, 200, this.toApiMessage(message));
-    }
-
-    this.unknownRoutes.push(`${method} ${path}`);
-    this.log(`fake discord: unknown route ${method} ${path}`);
-    send(res, 404, { message: '404: Not Found', code: 0 });
-  }
-
-  private interactionCallback(res: ServerResponse, id: string, token: string, body: any, files: Attachment[], withResponse: boolean): void {
-    const record = this.interactions.get(token);
-    if (!record || record.id !== id) return send(res, 404, { message: 'Unknown interaction', code: 10062 });
-    if (record.responseType !== null) {
-      return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
-    }
-    const type = body?.type as number;
-    record.responseType = type;
-    if (type === 4 || type === 5) {
-      // A new response message; a deferred one shows "thinking…" until @original is edited.
-      const message = this.store({
-        channelId: record.channelId,
-        body: type === 4 ? body.data : { content: '', flags: body.data?.flags ?? 0 },
-        files,
-        interactionId: record.id,
-      });
-      record.originalMessageId = message.id;
-    } else if (type === 7 && record.originalMessageId) {
-      this.edit(this.messages.get(record.originalMessageId)!, body.data, files);
-    } else if (type !== 6) {
-      this.log(`fake discord: unsupported interaction callback type ${type}`);
-    }
-    record.markResponded();
-    this.changed();
-    if (!withResponse) {
-      res.writeHead(204).end();
-      return;
-    }
-    const original = record.originalMessageId ? this.messages.get(record.originalMessageId) : undefined;
-    send(res, 200, {
-      interaction: { id: record.id, type: type === 6 || type === 7 ? 3 : 2, activity_instance_id: null, response_message_id: original?.id ?? null, response_message_loading: type === 5, response_message_ephemeral: Boolean((original?.flags ?? 0) & 64) },
-      resource: original ? { type, message: this.toApiMessage(original) } : { type },
-    });
-  }
-
-  private isDmChannel(channelId: string): boolean {
+  isDmChannel(channelId: string): boolean {
     return [...this.users.values()].some((u) => u.dmChannelId === channelId);
   }
 
-  private store({ channelId, body, files, interactionId }: { channelId: string; body: any; files: Attachment[]; interactionId?: string }): SentMessage {
+  /** @internal (rest.ts) */
+  store({ channelId, body, files, interactionId }: { channelId: string; body: any; files: Attachment[]; interactionId?: string }): SentMessage {
     const content = String(body?.content ?? '');
     const message: SentMessage = {
       id: snowflake(),
@@ -569,7 +399,8 @@ export class FakeDiscord {
     return message;
   }
 
-  private edit(message: SentMessage, body: any, files: Attachment[]): SentMessage {
+  /** @internal (rest.ts) */
+  edit(message: SentMessage, body: any, files: Attachment[]): SentMessage {
     if (body && 'content' in body && body.content !== null) {
       message.content = String(body.content);
       message.revisions.push(message.content);
@@ -582,7 +413,8 @@ export class FakeDiscord {
     return message;
   }
 
-  private toApiMessage(message: SentMessage) {
+  /** @internal (rest.ts) */
+  toApiMessage(message: SentMessage) {
     const api = apiMessage({
       id: message.id,
       channelId: message.channelId,
@@ -595,40 +427,6 @@ export class FakeDiscord {
     });
     return message.editedAt.length ? { ...api, edited_timestamp: new Date(message.editedAt.at(-1)!).toISOString() } : api;
   }
-}
-
-interface Attachment {
-  filename: string;
-  content: Buffer;
-}
-
-/** Reads a JSON or multipart/form-data body (discord.js sends files as multipart with `payload_json`). */
-async function readBody(req: IncomingMessage): Promise<{ body: any; files: Attachment[] }> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks);
-  const type = req.headers['content-type'] ?? '';
-  if (!raw.length) return { body: undefined, files: [] };
-  if (type.startsWith('multipart/form-data')) {
-    const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
-    const files: Attachment[] = [];
-    let body: any = {};
-    for (const [key, value] of form.entries()) {
-      if (key === 'payload_json') body = JSON.parse(String(value));
-      else if (typeof value !== 'string') files.push({ filename: value.name, content: Buffer.from(await value.arrayBuffer()) });
-    }
-    return { body, files };
-  }
-  try {
-    return { body: JSON.parse(raw.toString('utf8')), files: [] };
-  } catch {
-    return { body: raw.toString('utf8'), files: [] };
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...JSON_HEADERS, ...headers });
-  res.end(JSON.stringify(body));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
