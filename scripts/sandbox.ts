@@ -2,6 +2,7 @@
 // It starts the fake Discord from the test suite and the bot (same entry point as `npm start`).
 // With OPENAI_API_KEY set (environment or .env) the bot uses your real model settings; otherwise a
 // fake model that echoes. History goes to a separate `<database>_sandbox` database.
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { loadDatabaseUrl } from '../src/config/index.js';
 import { startBot } from '../test/support/bot-process.js';
@@ -32,7 +33,9 @@ const bot = await startBot(
   { ...modelEnv, ...passThrough, LOG_LEVEL: 'info' }, // info: startBot waits for the ready line; logs are not shown
 );
 
-let user: FakeUser = discord.user(process.env.USER || 'you');
+/** The same Discord id for the same name on every run, so /history shows earlier sandbox chats. */
+const person = (name: string) => discord.user(name, 'en-US', (1_200_000_000_000_000_000n + BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 14)}`)).toString());
+let user: FakeUser = person(process.env.USER || 'you');
 let buttons: { messageId: string; customId: string; label: string }[] = [];
 const seen = new Map<string, number>();
 
@@ -42,7 +45,7 @@ function render(m: SentMessage): void {
   // Discord renders <t:unix:f> in the reader's time zone; so does the sandbox.
   const time = (text: string) => text.replace(/<t:(\d+):\w>/g, (_, s: string) => new Date(Number(s) * 1000).toLocaleString());
   for (const e of m.embeds) out(`┌ ${e.title ?? ''}\n${time(String(e.description ?? '')).replace(/^/gm, '│ ')}\n└ ${e.footer?.text ?? ''}`);
-  for (const a of m.attachments) out(`[file ${a.filename}, ${a.content.length} bytes]`);
+  for (const a of m.attachments) out(`[file ${a.filename}, ${a.content.length} bytes]\n${a.content.toString('utf8').slice(0, 600)}`);
   for (const row of m.components) {
     for (const b of row.components ?? []) {
       buttons.push({ messageId: m.id, customId: b.custom_id, label: b.label });
@@ -71,7 +74,7 @@ async function settle(): Promise<void> {
   }
 }
 
-out('Type a message to DM the bot. Commands: /history, /clear-history, /logout, /click N, /user NAME, /quit');
+out('Type a message to DM the bot. Commands: /help, /history [file|json], /clear-history, /logout, /click N, /user NAME, /quit');
 const rl = createInterface({ input: process.stdin, output: process.stdout });
 rl.on('close', () => void shutdown());
 async function shutdown(): Promise<never> {
@@ -87,7 +90,7 @@ for (;;) {
   if (line === '/quit' || line === '/exit') await shutdown();
   const [command, ...args] = line.split(/\s+/);
   if (command === '/user') {
-    user = discord.user(args.join(' ') || 'someone');
+    user = person(args.join(' ') || 'someone');
     out(`You are now ${user.username} (${user.id}).`);
     continue;
   }
@@ -95,8 +98,13 @@ for (;;) {
     const button = buttons[Number(args[0]) - 1];
     if (!button) out('No such button.');
     else discord.clickButton(user, button.messageId, button.customId);
-  } else if (command === '/history' || command === '/clear-history' || command === '/logout') {
-    discord.runCommand(user, command.slice(1));
+  } else if (command?.startsWith('/') && discord.commands.some((c) => c.name === command.slice(1))) {
+    // `/history file` or `/history json` sets the format option, as Discord's option picker would.
+    const options = command === '/history' && args[0] ? [{ name: 'format', type: 3, value: args[0] }] : [];
+    discord.runCommand(user, command.slice(1), options);
+  } else if (command?.startsWith('/')) {
+    out(`Unknown command. Try: ${discord.commands.map((c) => `/${c.name}`).join(', ')}, /click N, /user NAME, /quit`);
+    continue;
   } else {
     discord.sendDm(user, line);
   }

@@ -133,8 +133,9 @@ export class FakeDiscord {
 
   // ---- control API: act as a Discord user ---------------------------------------------------
 
-  user(username: string, locale = 'en-US'): FakeUser {
-    const user: FakeUser = { id: snowflake(), username, locale, dmChannelId: snowflake() };
+  /** A Discord user (a new id unless `id` is given: the sandbox keeps one per name across runs). */
+  user(username: string, locale = 'en-US', id = snowflake()): FakeUser {
+    const user: FakeUser = { id, username, locale, dmChannelId: snowflake() };
     this.users.set(user.id, user);
     return user;
   }
