@@ -37,8 +37,9 @@ export class SessionStore {
   }
 
   /**
-   * Claims an incoming message (see `claimMessage`) and loads the session in one round trip.
-   * Returns `null` when the message was already taken.
+   * Marks an incoming Discord message as taken and loads the session, in one round trip. Returns
+   * `null` when the message was already taken, which happens when the gateway replays an event
+   * after a resume: it must not be answered twice.
    */
   async claimAndLoad(userId: string, messageId: string): Promise<{ turns: Turn[] | null } | null> {
     const results = await this.redis
@@ -66,19 +67,15 @@ export class SessionStore {
    * but not with DMs, so DM replies use the last one seen (kept 30 days).
    */
   async rememberLocale(userId: string, locale: string): Promise<void> {
-    await this.redis.set(`${this.options.prefix}locale:{${userId}}`, locale, 'EX', 30 * 86_400);
+    await this.redis.set(this.localeKey(userId), locale, 'EX', 30 * 86_400);
   }
 
   async locale(userId: string): Promise<string | null> {
-    return this.redis.get(`${this.options.prefix}locale:{${userId}}`);
+    return this.redis.get(this.localeKey(userId));
   }
 
-  /**
-   * Marks an incoming Discord message as taken. Returns false when it was already taken, which
-   * happens when the gateway replays an event after a resume: it must not be answered twice.
-   */
-  async claimMessage(userId: string, messageId: string): Promise<boolean> {
-    return (await this.redis.set(this.seenKey(userId, messageId), '1', 'EX', SEEN_TTL_SECONDS, 'NX')) === 'OK';
+  private localeKey(userId: string): string {
+    return `${this.options.prefix}locale:{${userId}}`;
   }
 
   private seenKey(userId: string, messageId: string): string {

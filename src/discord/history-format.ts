@@ -1,12 +1,12 @@
 // Turns stored exchanges into what Discord shows: one embed per exchange on a /history page, or a
-// whole-history Markdown/JSON file. Pure, so Discord's limits are unit-tested: an embed description
-// holds at most 4096 characters, and all embeds of one message at most 6000 together.
+// whole-history Markdown/JSON file. Pure, so Discord's limit is unit-tested: all embeds of one
+// message hold at most 6000 characters together (one excerpt pair stays far below the 4096 of a
+// single description).
 import type { APIEmbed } from 'discord.js';
 import type { StoredExchange } from '../history/repository.js';
 import type { Replies } from './replies.js';
 
 export const HISTORY_PAGE_SIZE = 5;
-export const EMBED_DESCRIPTION_LIMIT = 4096;
 export const EMBEDS_TOTAL_LIMIT = 6000;
 const QUESTION_CHARS = 300;
 const ANSWER_CHARS = 700;

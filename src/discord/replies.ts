@@ -14,6 +14,3 @@ export function repliesFor(locale?: string | null): Replies {
   const language = (locale ?? 'en').split('-')[0]!.toLowerCase();
   return byLanguage[language] ?? en;
 }
-
-/** English, for places with no person's locale (logs never use these). */
-export const replies = en;

@@ -1,6 +1,6 @@
 // The stored data: one `User` identity per Discord user (keyed by the Discord id, a snowflake
 // string: it exceeds 2^53, so never a JS number) and one `Message` row per answered DM.
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 
 export const User = defineEntity({
   name: 'User',
@@ -31,6 +31,4 @@ export const Message = defineEntity({
   indexes: [{ name: 'messages_user_id_id_idx', properties: ['user', 'id'] }],
 });
 
-export type UserRow = InferEntity<typeof User>;
-export type MessageRow = InferEntity<typeof Message>;
 export const entities = [User, Message];

@@ -96,10 +96,6 @@ export class HistoryRepository {
   async clear(discordUserId: string): Promise<number> {
     return this.orm.em.fork().nativeDelete(Message, { user: discordUserId });
   }
-
-  async ping(): Promise<boolean> {
-    return this.orm.isConnected();
-  }
 }
 
 function toStored(row: { id: string; discordMessageId: string; userText: string; gptResponse: string; model: string; totalTokens: number; createdAt: Date }): StoredExchange {
