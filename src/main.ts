@@ -1,5 +1,9 @@
 // The composition root: config → logger → database → Redis → model client → services → Discord
-// client → listeners → login. On SIGINT/SIGTERM the same, in reverse, after answers in flight finish.
+// client → listeners → login → stream worker. Every replica runs the same: its gateway session puts
+// incoming messages on the shared Redis stream, and its worker answers what it takes from there.
+// On SIGINT/SIGTERM: stop taking messages, finish those in hand, then close in reverse order.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Events } from 'discord.js';
 import { Redis } from 'ioredis';
 import { commandsByName } from '../commands/index.js';
@@ -12,7 +16,8 @@ import { SessionStore } from './chat/session-store.js';
 import { UserLock } from './chat/user-lock.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
-import { createMessageHandler } from './discord/message-handler.js';
+import { createAnswerer } from './discord/answerer.js';
+import { createIntake } from './discord/intake.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
@@ -20,6 +25,11 @@ import { HistoryRepository } from './history/repository.js';
 import { createLogger } from './logger.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
+import { DmStream } from './queue/dm-stream.js';
+import { DmWorker } from './queue/worker.js';
+
+// A message handed out this often without being finished is given up with an apology.
+const MAX_DELIVERIES = 5;
 
 async function main(config: Config): Promise<void> {
   const logger = createLogger(config);
@@ -35,7 +45,8 @@ async function main(config: Config): Promise<void> {
 
   const history = new HistoryRepository(orm);
   const outbox = new HistoryOutbox({ history, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
-  const metrics = new Metrics(() => outbox.depth());
+  const stream = new DmStream(redis, { prefix: config.REDIS_KEY_PREFIX });
+  const metrics = new Metrics({ outboxDepth: () => outbox.depth(), queueDepth: () => stream.depth(), inHand: () => worker.busy });
   const guards = new Guards(redis, logger, {
     prefix: config.REDIS_KEY_PREFIX,
     allowedUserIds: config.ALLOWED_USER_IDS,
@@ -52,15 +63,16 @@ async function main(config: Config): Promise<void> {
     observe: (seconds, outcome) => metrics.modelLatency.observe({ outcome }, seconds),
   });
   const sessions = new SessionStore(redis, { prefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
-  // A lock outlives the longest model call (every retry timing out) so it never expires under a live holder.
-  const lockTtlMs = config.OPENAI_TIMEOUT_MS * (config.OPENAI_MAX_RETRIES + 1) + 30_000;
-  const lock = new UserLock(redis, { prefix: config.REDIS_KEY_PREFIX, ttlMs: lockTtlMs, waitMs: lockTtlMs * 2 });
+  // The longest a message can legitimately hold up the next one of the same person: every model
+  // attempt timing out, plus a takeover after its replica died.
+  const slowestMessageMs = config.OPENAI_TIMEOUT_MS * (config.OPENAI_MAX_RETRIES + 1) + 2 * config.REDELIVER_AFTER_MS + 30_000;
+  // The lock is renewed while held, so its TTL only decides how soon a dead replica's lock frees.
+  const lock = new UserLock(redis, { prefix: config.REDIS_KEY_PREFIX, ttlMs: config.REDELIVER_AFTER_MS, waitMs: slowestMessageMs });
   const conversation = new ConversationService(
     {
       sessions,
       model,
       history: outbox,
-      lock,
       logger,
       onAnswered: (userId, completion) => {
         metrics.tokens.inc({ kind: 'prompt' }, completion.usage.promptTokens);
@@ -76,15 +88,28 @@ async function main(config: Config): Promise<void> {
     guildMessages: config.GUILD_MODE === 'mention',
     globalRequestsPerSecond: config.DISCORD_GLOBAL_RPS,
   });
-  const onMessage = createMessageHandler(
-    { conversation, logger, guards, localeOf: (userId) => sessions.locale(userId), onHandled: (outcome) => countOutcome(metrics, outcome) },
+  const onHandled = (outcome: string) => countOutcome(metrics, outcome);
+  const onMessage = createIntake({ stream, logger, onHandled }, { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT });
+  const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const worker: DmWorker = new DmWorker(
     {
-      maxInputChars: config.MAX_INPUT_CHARS,
-      logMessageContent: config.LOG_MESSAGE_CONTENT,
-      streamReplies: config.STREAM_REPLIES,
-      streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
-      guildMode: config.GUILD_MODE,
+      stream,
+      reader: redis.duplicate({ maxRetriesPerRequest: null }),
+      logger,
+      onRedelivered: () => metrics.redelivered.inc(),
+      handle: createAnswerer(
+        { conversation, stream, lock, rest: client.rest, logger, guards, localeOf: (userId) => sessions.locale(userId), busy: () => worker.busy, onHandled },
+        {
+          maxInputChars: config.MAX_INPUT_CHARS,
+          logMessageContent: config.LOG_MESSAGE_CONTENT,
+          streamReplies: config.STREAM_REPLIES,
+          streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
+          maxDeliveries: MAX_DELIVERIES,
+          orderStallMs: slowestMessageMs,
+        },
+      ),
     },
+    { consumer, concurrency: config.WORKER_CONCURRENCY, redeliverAfterMs: config.REDELIVER_AFTER_MS },
   );
   const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };
   const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger, settings }, (command, outcome) => {
@@ -125,13 +150,12 @@ async function main(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The gateway session stays open while the messages in hand finish: new DMs still reach the
+    // stream (for the other replicas, or this one's next start), and commands are still answered.
+    const finished = await worker.stop(config.SHUTDOWN_GRACE_MS);
+    if (!finished) logger.warn('gave up waiting for answers in flight; another replica will take them over');
     client.off(Events.MessageCreate, onMessage);
     client.off(Events.InteractionCreate, onInteraction);
-    const drained = await Promise.race([
-      conversation.drain().then(() => true),
-      new Promise<false>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS, false).unref()),
-    ]);
-    if (!drained) logger.warn('gave up waiting for answers in flight');
     outbox.stop();
     await outbox.flush().catch((error: unknown) => logger.warn({ err: error }, 'outbox kept for the next start'));
     ops?.server.close();
@@ -145,11 +169,13 @@ async function main(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await client.login(config.DISCORD_TOKEN);
+  await worker.start();
+  logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 }
 
 function countOutcome(metrics: Metrics, outcome: string): void {
   metrics.messages.inc({ outcome });
-  if (!['answered', 'duplicate', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap'].includes(outcome)) {
+  if (!['answered', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap'].includes(outcome)) {
     metrics.errors.inc({ kind: outcome });
   }
 }

@@ -1,13 +1,15 @@
-// The conversation core: one incoming message in, one answer out. It knows nothing of Discord.
-//   lock(user) → claim message → session.load → seed system prompt → fitToBudget → model.complete
-//   → session.save + history.save → unlock
+// The conversation core: one incoming message in, one recorded reply out. It knows nothing of Discord.
+//   (caller holds the user's lock) → session + recorded reply → fitToBudget → model.complete
+//   → commit(reply record + session, fenced by the lock) → history.save
+// A message is answered at most once: the reply is recorded with the session update, and a message
+// that comes back (a replica died before finishing it) gets the recorded reply, not a new model call.
 import type { Logger } from 'pino';
 import { caching, fitToBudget, type TokenCounter } from './context.js';
 import { ChatFailure } from './errors.js';
 import type { Completion } from './model-client.js';
-import type { SessionStore } from './session-store.js';
-import type { Exchange, Turn } from './types.js';
-import { PerUserQueue } from './user-queue.js';
+import { LeaseLost, type SessionStore } from './session-store.js';
+import type { Exchange, RecordedReply, Turn } from './types.js';
+import type { Lease } from './user-lock.js';
 
 export interface IncomingMessage {
   userId: string;
@@ -17,9 +19,8 @@ export interface IncomingMessage {
   receivedAt?: Date;
 }
 
-export type ConversationResult =
-  | { kind: 'answered'; text: string; droppedTurns: number; firstMessage: boolean }
-  | { kind: 'duplicate' };
+/** The reply that stands for a message, and whether it had been recorded before this call. */
+export type Reply = RecordedReply & { replayed: boolean };
 
 export interface ModelPort {
   readonly model: string;
@@ -31,10 +32,6 @@ export interface HistoryPort {
   save(exchange: Exchange, username?: string): Promise<unknown>;
 }
 
-export interface LockPort {
-  acquire(userId: string): Promise<() => Promise<void>>;
-}
-
 export interface ConversationOptions {
   systemPrompt: string;
   contextTokenBudget: number;
@@ -43,7 +40,6 @@ export interface ConversationOptions {
 }
 
 export class ConversationService {
-  private readonly queue = new PerUserQueue();
   private readonly countTokens: TokenCounter;
 
   constructor(
@@ -52,8 +48,6 @@ export class ConversationService {
       model: ModelPort;
       history: HistoryPort;
       logger: Logger;
-      /** Cross-process per-user lock; the in-process queue alone orders one process's messages. */
-      lock?: LockPort;
       onAnswered?: (userId: string, completion: Completion) => void;
     },
     private readonly options: ConversationOptions,
@@ -62,39 +56,16 @@ export class ConversationService {
   }
 
   /**
-   * Answers one message. Messages of one user are answered one at a time, in arrival order.
-   * With `onDelta` the answer is streamed: it receives the text as the model writes it.
+   * Answers one message with the model, under the caller's lease on the user's lock. With `onDelta`
+   * the answer is streamed: it receives the text as the model writes it. Returns the recorded reply
+   * without calling the model when the message was already answered (or refused).
    */
-  handle(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
-    return this.queue.run(message.userId, () => this.answer(message, onDelta));
-  }
-
-  /** How many people have a message being answered (or waiting) in this process. */
-  get activeUsers(): number {
-    return this.queue.activeUsers;
-  }
-
-  /** Waits for every message already accepted to be answered. */
-  drain(): Promise<void> {
-    return this.queue.drain();
-  }
-
-  private async answer(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
-    const release = this.deps.lock ? await this.memory(() => this.deps.lock!.acquire(message.userId)) : async () => {};
-    try {
-      return await this.answerLocked(message, onDelta);
-    } finally {
-      await release();
-    }
-  }
-
-  private async answerLocked(message: IncomingMessage, onDelta?: (text: string) => void): Promise<ConversationResult> {
-    const { sessions, model, history, logger } = this.deps;
-    const claimed = await this.memory(() => sessions.claimAndLoad(message.userId, message.messageId));
-    if (!claimed) return { kind: 'duplicate' };
-    const stored = claimed.turns;
-    const firstMessage = stored === null;
-    const earlier = stored ?? [{ role: 'system', content: this.options.systemPrompt }];
+  async answer(message: IncomingMessage, lease: Lease, onDelta?: (text: string) => void): Promise<Reply> {
+    const { sessions, model } = this.deps;
+    const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId));
+    if (loaded.reply) return this.stored(message, loaded.reply, true);
+    const firstMessage = loaded.turns === null;
+    const earlier = loaded.turns ?? [{ role: 'system', content: this.options.systemPrompt }];
     const fit = fitToBudget([...earlier, { role: 'user', content: message.text }], this.options.contextTokenBudget, this.countTokens);
     if (!fit.ok) {
       throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
@@ -106,29 +77,56 @@ export class ConversationService {
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
     const answer: Turn = { role: 'assistant', content: completion.text };
     this.countTokens(answer);
-    await this.memory(() => sessions.save(message.userId, [...fit.turns, answer]));
-    const exchange: Exchange = {
-      discordUserId: message.userId,
-      discordMessageId: message.messageId,
-      userText: message.text,
-      gptResponse: completion.text,
+    const reply: RecordedReply = {
+      kind: 'answer',
+      text: completion.text,
       model: completion.model,
       usage: completion.usage,
-      createdAt: message.receivedAt ?? new Date(),
+      droppedTurns: fit.dropped,
+      firstMessage,
     };
-    try {
-      await history.save(exchange, message.username);
-    } catch (error) {
-      // PostgreSQL and the outbox both failed: the person still gets the answer; the loss is logged loudly.
-      logger.error({ err: error, userId: message.userId, messageId: message.messageId }, 'history save failed');
+    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns, answer]));
+    return this.stored(message, committed.reply, !committed.written);
+  }
+
+  /** Records a notice (a refusal or a failure) as the reply to a message, unless a reply stands already. */
+  async notice(message: IncomingMessage, lease: Lease, outcome: string, text: string): Promise<Reply> {
+    const committed = await this.memory(() => this.deps.sessions.commit(lease, message.messageId, { kind: 'notice', outcome, text }, null));
+    return this.stored(message, committed.reply, !committed.written);
+  }
+
+  /** Drops the recorded reply once the message is finished with (delivered and acknowledged). */
+  async forget(message: IncomingMessage): Promise<void> {
+    await this.deps.sessions.forgetReply(message.userId, message.messageId);
+  }
+
+  /** Keeps an answered exchange in history (idempotent: a replayed reply is not stored twice). */
+  private async stored(message: IncomingMessage, reply: RecordedReply, replayed: boolean): Promise<Reply> {
+    if (reply.kind === 'answer') {
+      const exchange: Exchange = {
+        discordUserId: message.userId,
+        discordMessageId: message.messageId,
+        userText: message.text,
+        gptResponse: reply.text,
+        model: reply.model,
+        usage: reply.usage,
+        createdAt: message.receivedAt ?? new Date(),
+      };
+      try {
+        await this.deps.history.save(exchange, message.username);
+      } catch (error) {
+        // PostgreSQL and the outbox both failed: the person still gets the answer; the loss is logged loudly.
+        this.deps.logger.error({ err: error, userId: message.userId, messageId: message.messageId }, 'history save failed');
+      }
     }
-    return { kind: 'answered', text: completion.text, droppedTurns: fit.dropped, firstMessage };
+    return { ...reply, replayed };
   }
 
   private async memory<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (error) {
+      if (error instanceof LeaseLost) throw error;
       throw new ChatFailure('memory_unavailable', 'The session store is unreachable', { cause: error });
     }
   }

@@ -25,3 +25,11 @@ export interface Exchange {
   usage: TokenUsage;
   createdAt: Date;
 }
+
+/**
+ * What the bot replies to one incoming message, decided once and recorded with the session update,
+ * so that a replica taking over a half-finished message delivers the same reply instead of a new one.
+ */
+export type RecordedReply =
+  | { kind: 'answer'; text: string; model: string; usage: TokenUsage; droppedTurns: number; firstMessage: boolean }
+  | { kind: 'notice'; text: string; outcome: string };

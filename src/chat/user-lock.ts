@@ -1,6 +1,8 @@
 // A per-user mutual exclusion lock in Redis, so one person's messages are handled one at a time even
-// with several bot processes (the session is read-modify-write). SET NX PX with a random token; the
-// holder renews it while working and releases it only if it still owns it (compare-and-delete).
+// with several replicas (the session is read-modify-write). SET NX PX with a random token; the holder
+// renews it while working and releases it only if it still owns it (compare-and-delete). The TTL is
+// short, so a replica that dies holding it frees it within seconds; the token also fences writes
+// (see SessionStore.commit): a holder that lost the lock cannot overwrite the session.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -9,10 +11,18 @@ const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('
 
 export interface UserLockOptions {
   prefix: string;
-  /** How long a lock lives without renewal (covers a crashed holder). */
+  /** How long a lock lives without renewal (how soon a crashed holder's lock frees). Renewed every third of it. */
   ttlMs: number;
   /** How long to wait for a busy lock before giving up. */
   waitMs: number;
+}
+
+/** A held lock: its key and token (for fenced writes) and the way to let it go. */
+export interface Lease {
+  readonly userId: string;
+  readonly key: string;
+  readonly token: string;
+  release(): Promise<void>;
 }
 
 export class LockTimeout extends Error {
@@ -32,8 +42,8 @@ export class UserLock {
     return `${this.options.prefix}lock:{${userId}}`;
   }
 
-  /** Waits for the user's lock and returns the function that releases it. */
-  async acquire(userId: string): Promise<() => Promise<void>> {
+  /** Waits for the user's lock. */
+  async acquire(userId: string): Promise<Lease> {
     const key = this.key(userId);
     const token = randomUUID();
     const deadline = Date.now() + this.options.waitMs;
@@ -47,9 +57,14 @@ export class UserLock {
       this.redis.eval(RENEW, 1, key, token, this.options.ttlMs).catch(() => undefined);
     }, Math.max(this.options.ttlMs / 3, 50));
     renew.unref();
-    return async () => {
-      clearInterval(renew);
-      await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires on its own otherwise
+    return {
+      userId,
+      key,
+      token,
+      release: async () => {
+        clearInterval(renew);
+        await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires on its own otherwise
+      },
     };
   }
 }

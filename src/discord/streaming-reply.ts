@@ -2,10 +2,12 @@
 // that each message is edited at a steady pace — Discord allows about one edit per second per
 // message — and when the text outgrows 2000 characters the rest continues in a new message, split
 // exactly as `splitForDiscord` splits a finished answer. `finish` makes the messages match the
-// final text exactly.
+// final text exactly, including a message found already posted (by a replica that died mid-answer).
 import { splitForDiscord } from './split.js';
 
 export interface PostedMessage {
+  /** What the message shows, if it may differ from what was posted (a message found by its nonce). */
+  readonly content?: string;
   edit(content: string): Promise<unknown>;
 }
 
@@ -75,10 +77,13 @@ export class StreamingReply {
     if (!text.trim()) return;
     const chunks = splitForDiscord(text);
     for (const [i, chunk] of chunks.entries()) {
-      const existing = this.posted[i];
+      let existing = this.posted[i];
       if (!existing) {
-        this.posted.push({ message: await this.post(chunk), shown: chunk, editedAt: Date.now() });
-      } else if (existing.shown !== chunk && (final || Date.now() - existing.editedAt >= this.editIntervalMs)) {
+        const message = await this.post(chunk);
+        existing = { message, shown: message.content ?? chunk, editedAt: Date.now() };
+        this.posted.push(existing);
+      }
+      if (existing.shown !== chunk && (final || Date.now() - existing.editedAt >= this.editIntervalMs)) {
         existing.shown = chunk;
         existing.editedAt = Date.now();
         await existing.message.edit(chunk);

@@ -15,9 +15,13 @@ export class Metrics {
   });
   readonly tokens = new Counter({ name: 'bot_model_tokens_total', help: 'Tokens used, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'bot_errors_total', help: 'Failures, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly redelivered = new Counter({ name: 'bot_messages_redelivered_total', help: 'Messages taken over from a replica that stopped answering them', registers: [this.registry] });
   readonly outboxDepth: Gauge;
+  readonly queueDepth: Gauge;
+  readonly inHand: Gauge;
 
-  constructor(outboxDepth: () => Promise<number>) {
+  constructor(sources: { outboxDepth: () => Promise<number>; queueDepth: () => Promise<number>; inHand: () => number }) {
+    const { outboxDepth, queueDepth, inHand } = sources;
     collectDefaultMetrics({ register: this.registry });
     this.outboxDepth = new Gauge({
       name: 'bot_outbox_depth',
@@ -25,6 +29,22 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await outboxDepth().catch(() => -1));
+      },
+    });
+    this.queueDepth = new Gauge({
+      name: 'bot_queue_depth',
+      help: 'Messages on the shared stream, waiting or being answered (all replicas)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await queueDepth().catch(() => -1));
+      },
+    });
+    this.inHand = new Gauge({
+      name: 'bot_messages_in_hand',
+      help: 'Messages this replica is answering or holding for their turn',
+      registers: [this.registry],
+      collect() {
+        this.set(inHand());
       },
     });
   }

@@ -28,6 +28,7 @@ export interface SentMessage {
   fromBot: boolean;
   interactionId?: string;
   allowedMentions?: unknown;
+  nonce?: string;
 }
 
 export interface RecordedRequest {
@@ -67,6 +68,8 @@ export class FakeDiscord {
   readonly messages = new Map<string, SentMessage>();
   readonly commands: any[] = [];
   typing = new Map<string, number>();
+  /** Message creations answered with an earlier message of the same nonce (enforce_nonce). */
+  nonceHits = 0;
   /** @internal (rest.ts) */
   readonly users = new Map<string, FakeUser>();
   /** Guild text channels and threads (id → channel payload). */
@@ -379,6 +382,16 @@ export class FakeDiscord {
   /** @internal (rest.ts) */
   store({ channelId, body, files, interactionId }: { channelId: string; body: any; files: Attachment[]; interactionId?: string }): SentMessage {
     const content = String(body?.content ?? '');
+    // enforce_nonce: a message the bot already created with this nonce (here, in the last few
+    // minutes) is returned instead of creating another.
+    const nonce = body?.nonce === undefined ? undefined : String(body.nonce);
+    if (nonce !== undefined && body?.enforce_nonce) {
+      const earlier = [...this.messages.values()].find((m) => m.channelId === channelId && m.nonce === nonce && Date.now() - m.createdAt < NONCE_WINDOW_MS);
+      if (earlier) {
+        this.nonceHits += 1;
+        return earlier;
+      }
+    }
     const message: SentMessage = {
       id: snowflake(),
       channelId,
@@ -394,6 +407,7 @@ export class FakeDiscord {
       fromBot: true,
       allowedMentions: body?.allowed_mentions,
       ...(interactionId ? { interactionId } : {}),
+      ...(nonce !== undefined ? { nonce } : {}),
     };
     this.messages.set(message.id, message);
     this.changed();
@@ -426,9 +440,13 @@ export class FakeDiscord {
       flags: message.flags,
       attachments: message.attachments.map((a, i) => ({ id: String(i), filename: a.filename, size: a.content.length, url: `http://127.0.0.1:${this.port}/attachments/${message.id}/${a.filename}`, proxy_url: '' })),
     });
+    if (message.nonce !== undefined) api.nonce = message.nonce;
     return message.editedAt.length ? { ...api, edited_timestamp: new Date(message.editedAt.at(-1)!).toISOString() } : api;
   }
 }
+
+// Discord: "checked for uniqueness in the past few minutes".
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;

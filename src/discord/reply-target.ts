@@ -1,0 +1,75 @@
+// Where a reply goes, reached through Discord's REST API alone (any replica can answer a message whose
+// gateway event it never saw). Every message the bot posts for an incoming message carries a nonce
+// made from that message's id and the part's slot, with `enforce_nonce`: Discord then returns the
+// message already posted with that nonce instead of posting it again. A replica that takes over a
+// half-answered message therefore edits the parts already shown rather than doubling them.
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIAllowedMentions, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import type { Logger } from 'pino';
+import type { DmJob } from '../queue/dm-stream.js';
+import type { PostedMessage } from './streaming-reply.js';
+
+const THREAD_NAME_CHARS = 80;
+const NO_MENTIONS: APIAllowedMentions = { parse: [] };
+
+export interface ShownMessage extends PostedMessage {
+  /** What the message shows now (an earlier replica may have left other text in it). */
+  readonly content: string;
+}
+
+export class ReplyTarget {
+  private constructor(
+    private readonly rest: REST,
+    readonly channelId: string,
+    private readonly messageId: string,
+  ) {}
+
+  /** The DM, the thread the message was written in, or a thread on the message (opened once). */
+  static async open(rest: REST, job: DmJob, log: Logger): Promise<ReplyTarget> {
+    if (!job.openThread) return new ReplyTarget(rest, job.channelId, job.messageId);
+    try {
+      const thread = (await rest.post(Routes.threads(job.channelId, job.messageId), {
+        body: { name: job.text.slice(0, THREAD_NAME_CHARS) || job.username },
+      })) as { id: string };
+      return new ReplyTarget(rest, thread.id, job.messageId);
+    } catch (error) {
+      // Opened by an earlier attempt: a thread started on a message has that message's id.
+      if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) {
+        return new ReplyTarget(rest, job.messageId, job.messageId);
+      }
+      // No permission to open threads here: answer in the channel rather than not at all.
+      log.warn({ err: error }, 'could not open a reply thread; answering in the channel');
+      return new ReplyTarget(rest, job.channelId, job.messageId);
+    }
+  }
+
+  /** Posts part `slot` of the reply, or finds it if it was posted before (same nonce). */
+  async post(content: string, slot: number | 'notice'): Promise<ShownMessage> {
+    const body: RESTPostAPIChannelMessageJSONBody = {
+      content,
+      nonce: `${this.messageId}:${slot === 'notice' ? 'n' : slot}`, // ≤ 25 characters: a snowflake is ≤ 20 digits
+      enforce_nonce: true,
+      allowed_mentions: NO_MENTIONS,
+    };
+    const posted = (await this.rest.post(Routes.channelMessages(this.channelId), { body })) as APIMessage;
+    return this.shown(posted);
+  }
+
+  /** Posts a whole reply, split in parts, making each part show exactly its text. */
+  async show(parts: readonly string[]): Promise<void> {
+    for (const [slot, part] of parts.entries()) {
+      const message = await this.post(part, slot);
+      if (message.content !== part) await message.edit(part);
+    }
+  }
+
+  typing(): Promise<unknown> {
+    return this.rest.post(Routes.channelTyping(this.channelId));
+  }
+
+  private shown(message: APIMessage): ShownMessage {
+    return {
+      content: message.content,
+      edit: (content: string) => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } }),
+    };
+  }
+}

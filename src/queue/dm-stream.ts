@@ -1,0 +1,233 @@
+// The shared inbox of every replica: one Redis Stream of incoming messages, read as one consumer group.
+//
+// Every replica's gateway session receives every DM, and each one offers it here; the enqueue script
+// keeps the first offer only (by Discord message id) and gives it the next number in that person's
+// sequence. Replicas read entries with XREADGROUP; an entry is acknowledged (and deleted) only when
+// its reply was delivered and its exchange stored. An entry whose replica went quiet for the
+// visibility timeout (it died, or froze) is claimed by another with XAUTOCLAIM; live replicas keep
+// their entries fresh with a heartbeat. A person's entries are answered in their sequence order,
+// whichever replicas hold them: an entry waits until the person's `next` number reaches it.
+//
+// Redis Cluster: the stream and its bookkeeping (offer dedup, per-person sequence) share the `{dm}`
+// hash tag, so each script touches one slot. Per-person state elsewhere uses `{<user id>}`.
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+
+/** An incoming message as the replicas pass it around: enough to answer it without the gateway. */
+export interface DmJob {
+  messageId: string;
+  userId: string;
+  username: string;
+  /** Where the message was written (a DM channel, a server channel or a thread). */
+  channelId: string;
+  guildId?: string;
+  /** Answer in a new thread started on the message (a mention in a server channel). */
+  openThread?: boolean;
+  text: string;
+  /** When Discord received it (ms since epoch). */
+  createdAt: number;
+  /** When a replica put it on the stream (ms since epoch). */
+  queuedAt: number;
+}
+
+/** A job handed to this replica: the stream entry, its place in the person's order, how often it was handed out. */
+export interface Delivery {
+  entryId: string;
+  seq: number;
+  job: DmJob;
+  deliveries: number;
+}
+
+// An offer is remembered for a day (gateway replays come within minutes); the per-person sequence
+// lives a week past the person's last message.
+const OFFER_TTL_SECONDS = 86_400;
+const ORDER_TTL_SECONDS = 7 * 86_400;
+
+// KEYS: stream, offer, order. ARGV: offer TTL, order TTL, job. → entry id, or nil if already offered.
+const ENQUEUE = `
+if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
+local seq = redis.call('hincrby', KEYS[3], 'seq', 1)
+redis.call('expire', KEYS[3], ARGV[2])
+return redis.call('xadd', KEYS[1], '*', 'seq', seq, 'job', ARGV[3])`;
+
+// KEYS: stream, order. ARGV: group, entry id, seq, order TTL. Moves the person's turn past this entry,
+// acknowledges it and deletes it, at once.
+const FINISH = `
+local after = tonumber(ARGV[3]) + 1
+local current = tonumber(redis.call('hget', KEYS[2], 'next') or '1')
+if after > current then redis.call('hset', KEYS[2], 'next', after) end
+redis.call('expire', KEYS[2], ARGV[4])
+redis.call('xack', KEYS[1], ARGV[1], ARGV[2])
+redis.call('xdel', KEYS[1], ARGV[2])
+return 1`;
+
+// KEYS: stream. ARGV: group, consumer, entry ids… Resets the idle time of the entries this consumer
+// still owns (without touching ones another replica claimed meanwhile); returns the ones it lost.
+const HEARTBEAT = `
+local lost = {}
+for i = 3, #ARGV do
+  local p = redis.call('xpending', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('xclaim', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  else
+    table.insert(lost, ARGV[i])
+  end
+end
+return lost`;
+
+// KEYS: stream. ARGV: group, consumer. Removes the consumer from the group if it holds no entries.
+const LEAVE = `
+if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+return redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])`;
+
+type RawEntry = [id: string, fields: string[] | null];
+
+export interface DmStreamOptions {
+  prefix: string;
+  group?: string;
+}
+
+export class DmStream {
+  readonly group: string;
+  private readonly turns = new EventEmitter().setMaxListeners(0);
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: DmStreamOptions,
+  ) {
+    this.group = options.group ?? 'answerers';
+  }
+
+  get key(): string {
+    return `${this.options.prefix}{dm}:stream`;
+  }
+
+  private offerKey(messageId: string): string {
+    return `${this.options.prefix}{dm}:offer:${messageId}`;
+  }
+
+  private orderKey(userId: string): string {
+    return `${this.options.prefix}{dm}:order:${userId}`;
+  }
+
+  /** Creates the consumer group (and the stream) if missing; a new group starts from the oldest entry. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.key, this.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  /** Puts a message on the stream unless some replica already did. Returns whether this call added it. */
+  async enqueue(job: DmJob): Promise<boolean> {
+    const id = await this.redis.eval(
+      ENQUEUE,
+      3,
+      this.key,
+      this.offerKey(job.messageId),
+      this.orderKey(job.userId),
+      OFFER_TTL_SECONDS,
+      ORDER_TTL_SECONDS,
+      JSON.stringify(job),
+    );
+    return id !== null;
+  }
+
+  /** Up to `count` new entries for `consumer`, waiting up to `blockMs` for one (on a connection of its own). */
+  async read(reader: Redis, consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
+    const result = (await reader.xreadgroup('GROUP', this.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>')) as
+      | [string, RawEntry[]][]
+      | null;
+    return (result?.[0]?.[1] ?? []).flatMap((entry) => parse(entry, 1));
+  }
+
+  /** Takes over entries no replica has touched for `minIdleMs` (their replica died or froze). */
+  async claimIdle(consumer: string, minIdleMs: number, count: number): Promise<Delivery[]> {
+    const [, entries] = (await this.redis.xautoclaim(this.key, this.group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [string, RawEntry[], string[]];
+    if (!entries.length) return [];
+    // How often each was handed out, counting this time (a message that kills every replica must not loop forever).
+    const pending = (await this.redis.xpending(this.key, this.group, entries[0]![0], entries.at(-1)![0], entries.length, consumer)) as [string, string, number, number][];
+    const deliveries = new Map(pending.map(([id, , , times]) => [id, times]));
+    return entries.flatMap((entry) => parse(entry, deliveries.get(entry[0]) ?? 2));
+  }
+
+  /** Keeps this consumer's entries from being claimed as abandoned. Returns the ids it no longer owns. */
+  async heartbeat(consumer: string, entryIds: readonly string[]): Promise<string[]> {
+    if (!entryIds.length) return [];
+    return (await this.redis.eval(HEARTBEAT, 1, this.key, this.group, consumer, ...entryIds)) as string[];
+  }
+
+  /**
+   * Waits until it is this entry's turn in the person's order (every earlier message of theirs is
+   * finished). Gives up, returning false, when the order has not moved for `maxStallMs`, so a lost
+   * entry cannot hold a person's later messages forever.
+   */
+  async waitTurn(delivery: Delivery, maxStallMs: number): Promise<boolean> {
+    const { userId } = delivery.job;
+    let seen = -1;
+    let since = Date.now();
+    let pause = 10;
+    for (;;) {
+      const next = Number((await this.redis.hget(this.orderKey(userId), 'next')) ?? 1);
+      if (delivery.seq <= next) return true;
+      if (next !== seen) {
+        seen = next;
+        since = Date.now();
+      } else if (Date.now() - since > maxStallMs) {
+        return false;
+      }
+      // Woken at once when this replica finishes one of the person's messages; polled for the others.
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.turns.off(userId, wake);
+          resolve();
+        }, pause);
+        this.turns.once(userId, wake);
+      });
+      pause = Math.min(pause * 2, 200);
+    }
+  }
+
+  /** The message is done with: the person's next message may go, and the entry is acknowledged and deleted. */
+  async finish(delivery: Delivery): Promise<void> {
+    await this.redis.eval(FINISH, 2, this.key, this.orderKey(delivery.job.userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS);
+    this.turns.emit(delivery.job.userId);
+  }
+
+  /** Leaves the group if this consumer holds no entries (a clean shutdown). Returns whether it left. */
+  async leave(consumer: string): Promise<boolean> {
+    return ((await this.redis.eval(LEAVE, 1, this.key, this.group, consumer)) as number) > 0;
+  }
+
+  /** Removes consumers of replicas long gone: they hold no entries and have not read for `idleMs`. */
+  async pruneConsumers(idleMs: number): Promise<string[]> {
+    const consumers = (await this.redis.xinfo('CONSUMERS', this.key, this.group)) as (string | number)[][];
+    const gone: string[] = [];
+    for (const fields of consumers) {
+      const info = Object.fromEntries(fields.flatMap((v, i, all) => (i % 2 ? [] : [[String(v), all[i + 1]]])));
+      if (Number(info.pending) === 0 && Number(info.idle) > idleMs) gone.push(String(info.name));
+    }
+    for (const name of gone) await this.redis.eval(LEAVE, 1, this.key, this.group, name);
+    return gone;
+  }
+
+  /** Messages waiting or being answered. */
+  depth(): Promise<number> {
+    return this.redis.xlen(this.key);
+  }
+}
+
+function parse([entryId, fields]: RawEntry, deliveries: number): Delivery[] {
+  if (!fields) return []; // deleted under us
+  const value = (name: string) => fields[fields.indexOf(name) + 1];
+  try {
+    return [{ entryId, seq: Number(value('seq')), job: JSON.parse(value('job') ?? '') as DmJob, deliveries }];
+  } catch {
+    return [];
+  }
+}
