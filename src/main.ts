@@ -112,10 +112,16 @@ async function main(config: Config): Promise<void> {
     { consumer, concurrency: config.WORKER_CONCURRENCY, redeliverAfterMs: config.REDELIVER_AFTER_MS },
   );
   const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };
-  const onInteraction = createInteractionRouter(commandsByName, { sessions, history, logger, settings }, (command, outcome) => {
-    metrics.commands.inc({ command, outcome });
-    if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
-  });
+  const onInteraction = createInteractionRouter(
+    commandsByName,
+    { sessions, history, logger, settings },
+    (command, outcome) => {
+      metrics.commands.inc({ command, outcome });
+      if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
+    },
+    // Interaction tokens live 15 minutes; so does the claim.
+    async (id) => (await redis.set(`${config.REDIS_KEY_PREFIX}interaction:${id}`, '1', 'EX', 900, 'NX')) === 'OK',
+  );
   client.on(Events.MessageCreate, onMessage);
   client.on(Events.InteractionCreate, onInteraction);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));

@@ -26,11 +26,17 @@ export function createInteractionRouter(
   commands: ReadonlyMap<string, Command>,
   context: CommandContext,
   onHandled?: (command: string, outcome: string) => void,
+  /**
+   * Takes the interaction for this replica; false when another replica took it (every replica's
+   * gateway session receives it). Discord accepts one response anyway; this spares the others the work.
+   */
+  claim: (interactionId: string) => Promise<boolean> = async () => true,
 ) {
   const { logger } = context;
 
   return async function onInteraction(interaction: Interaction): Promise<void> {
     if (!interaction.isChatInputCommand() && !interaction.isButton()) return;
+    if (!(await claim(interaction.id).catch(() => true))) return;
     const started = performance.now();
     const name = interaction.isChatInputCommand() ? interaction.commandName : parseCustomId(interaction.customId).command;
     const log: Logger = logger.child({ userId: interaction.user.id, interactionId: interaction.id, command: name });

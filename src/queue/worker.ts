@@ -53,7 +53,7 @@ export class DmWorker {
     this.loop = this.readLoop();
     const beat = Math.max(this.options.redeliverAfterMs / 3, 100);
     this.heartbeat = setInterval(() => void this.beat(), beat);
-    this.reclaim = setInterval(() => void this.takeOver(), Math.max(this.options.redeliverAfterMs / 2, 200));
+    this.reclaim = setInterval(() => void this.takeOver(), Math.max(this.options.redeliverAfterMs / 4, 200));
   }
 
   /**

@@ -91,7 +91,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     launch,
     async close() {
       await db?.close(true);
-      await bot.stop();
+      await Promise.all(bots.map((b) => b.stop()));
       if (discord.unknownRoutes.length) process.stderr.write(`fake discord saw unknown routes: ${discord.unknownRoutes.join(', ')}\n${fakeLog.join('\n')}\n`);
       await Promise.all([discord.stop(), openai.stop(), redis.cleanup()]);
       await dropDatabase(databaseName);

@@ -1,0 +1,162 @@
+// Several replicas of the real bot on one Discord, Redis and PostgreSQL: every DM answered exactly
+// once, in each person's order, also when a replica is killed mid-answer or restarted.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotProcess } from '../support/bot-process.js';
+import { startWorld, type World } from '../support/e2e.js';
+import type { FakeUser } from '../support/fake-discord/server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const REDELIVER_AFTER_MS = 2000;
+
+/** The replica whose consumer holds the one pending entry on the stream (consumer names end in -<pid>-<random>). */
+async function holder(w: World): Promise<BotProcess> {
+  const key = `${w.redis.prefix}{dm}:stream`;
+  for (let i = 0; i < 100; i++) {
+    const pending = (await w.redis.redis.xpending(key, 'answerers', '-', '+', 10)) as [string, string, number, number][];
+    if (pending.length === 1) {
+      const pid = Number(pending[0]![1].split('-').at(-2));
+      const bot = w.bots.find((b) => b.child.pid === pid);
+      if (bot) return bot;
+    }
+    await sleep(20);
+  }
+  throw new Error('no single pending entry on the stream');
+}
+
+function live(w: World): BotProcess[] {
+  return w.bots.filter((b) => b.child.exitCode === null && b.child.signalCode === null);
+}
+
+async function twoReplicas(w: World): Promise<void> {
+  while (live(w).length < 2) await w.launch();
+  await w.discord.waitFor(() => w.discord.connectedSessions === 2, 10_000, 'two gateway sessions');
+}
+
+/** Every DM of each user answered once, in order, and stored once, in order. */
+async function expectAnsweredOnceInOrder(w: World, sent: Map<FakeUser, string[]>): Promise<void> {
+  for (const [user, texts] of sent) {
+    await w.discord.waitForBotMessages(user, texts.length, 0, 30_000);
+  }
+  await sleep(REDELIVER_AFTER_MS); // time for any doubled answer to show up
+  for (const [user, texts] of sent) {
+    expect(w.discord.botMessagesTo(user).map((m) => m.content)).toEqual(texts.map((t) => `You said: ${t}`));
+    expect((await w.storedRows(user.id)).map((r) => r.user_text)).toEqual(texts);
+  }
+}
+
+describe('two replicas', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { REDELIVER_AFTER_MS: String(REDELIVER_AFTER_MS) } });
+  }, 60_000);
+  afterAll(() => w?.close());
+
+  it('answer 50 DMs from 10 people exactly once each, in each person’s order, sharing the work', async () => {
+    await twoReplicas(w);
+    w.openai.reset();
+    w.openai.latencyMs = 50;
+    const users = Array.from({ length: 10 }, (_, i) => w.discord.user(`many${i}`));
+    const sent = new Map(users.map((u) => [u, [] as string[]]));
+    for (let round = 0; round < 5; round++) {
+      for (const user of users) {
+        const text = `${user.username} #${round}`;
+        sent.get(user)!.push(text);
+        w.discord.sendDm(user, text);
+      }
+    }
+    await expectAnsweredOnceInOrder(w, sent);
+    expect(w.openai.requests).toHaveLength(50);
+    const answered = live(w).map((b) => b.logs.filter((l) => l.msg === 'message handled' && l.outcome === 'answered' && l.userId?.length).length);
+    expect(answered.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(50);
+    for (const count of answered) expect(count).toBeGreaterThan(0);
+    // Finished entries are acknowledged and deleted: nothing is left on the stream.
+    expect(await w.redis.redis.xlen(`${w.redis.prefix}{dm}:stream`)).toBe(0);
+  });
+
+  it('answer a slash command once, though both receive it', async () => {
+    await twoReplicas(w);
+    const una = w.discord.user('una');
+    const run = w.discord.runCommand(una, 'help');
+    await run.responded();
+    await sleep(500);
+    const callbacks = w.discord.requests.filter((r) => r.method === 'POST' && r.path.startsWith(`/interactions/${run.id}/`));
+    expect(callbacks).toHaveLength(1);
+    const handled = live(w).flatMap((b) => b.logs.filter((l) => l.msg === 'interaction handled' && l.interactionId === run.id));
+    expect(handled).toHaveLength(1);
+    expect(handled[0]).toMatchObject({ outcome: 'ok' });
+  });
+
+  it('recover a DM whose replica was killed while waiting for a slow model: answered once by the other', async () => {
+    await twoReplicas(w);
+    const latency = 3000;
+    w.openai.reset();
+    w.openai.latencyMs = latency;
+    const vic = w.discord.user('vic');
+    w.discord.sendDm(vic, 'are you still there?');
+    await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the model request');
+    const victim = await holder(w);
+    const killedAt = Date.now();
+    await victim.stop('SIGKILL');
+    const expected = 'You said: are you still there?';
+    await w.discord.waitFor(() => w.discord.botMessagesTo(vic).find((m) => m.content === expected), 15_000, 'the whole answer');
+    const recoveryMs = Date.now() - killedAt;
+    process.stdout.write(`SIGKILL recovery: answered ${recoveryMs} ms after the kill (visibility timeout ${REDELIVER_AFTER_MS} ms + model ${latency} ms)\n`);
+    // Within the visibility timeout plus the model's latency, with slack for the takeover poll (a quarter of the timeout).
+    expect(recoveryMs).toBeLessThan(REDELIVER_AFTER_MS + latency + REDELIVER_AFTER_MS / 4 + 750);
+    await sleep(REDELIVER_AFTER_MS);
+    expect(w.discord.botMessagesTo(vic).map((m) => m.content)).toEqual([expected]);
+    expect(w.openai.requests).toHaveLength(2); // the survivor asked again: the first answer never came back
+    expect(await w.storedRows(vic.id)).toHaveLength(1);
+    const survivor = live(w)[0]!;
+    expect(survivor.logs.some((l) => l.msg === 'taking over an abandoned message')).toBe(true);
+  });
+
+  it('recover a DM killed mid-stream by editing the half-shown answer, not posting a second one', async () => {
+    await twoReplicas(w);
+    w.openai.reset();
+    const words = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    w.openai.setReply(() => words);
+    w.openai.chunkDelayMs = 100;
+    const wes = w.discord.user('wes');
+    w.discord.sendDm(wes, 'tell me a long story');
+    const [partial] = await w.discord.waitForBotMessages(wes, 1, 0, 10_000);
+    expect(partial!.content.length).toBeLessThan(words.length);
+    await (await holder(w)).stop('SIGKILL');
+    const hitsBefore = w.discord.nonceHits;
+    await w.discord.waitFor(() => w.discord.messages.get(partial!.id)?.content === words, 20_000, 'the answer completed in place');
+    await sleep(REDELIVER_AFTER_MS);
+    expect(w.discord.botMessagesTo(wes).map((m) => m.content)).toEqual([words]);
+    expect(w.discord.nonceHits).toBeGreaterThan(hitsBefore); // the survivor found the half-shown message by its nonce
+    expect((await w.storedRows(wes.id)).map((r) => r.gpt_response)).toEqual([words]);
+  });
+
+  it('lose and double nothing while each replica is restarted in turn and DMs keep arriving', async () => {
+    await twoReplicas(w);
+    w.openai.reset();
+    w.openai.latencyMs = 300;
+    const users = Array.from({ length: 6 }, (_, i) => w.discord.user(`roll${i}`));
+    const sent = new Map(users.map((u) => [u, [] as string[]]));
+    let sending = true;
+    const sender = (async () => {
+      for (let n = 0; sending; n++) {
+        const user = users[n % users.length]!;
+        const text = `${user.username} #${sent.get(user)!.length}`;
+        sent.get(user)!.push(text);
+        w.discord.sendDm(user, text);
+        await sleep(60);
+      }
+    })();
+    for (const replica of live(w)) {
+      await sleep(400);
+      expect(await replica.stop('SIGTERM')).toBe(0);
+      await twoReplicas(w);
+    }
+    await sleep(400);
+    sending = false;
+    await sender;
+    const total = [...sent.values()].reduce((n, texts) => n + texts.length, 0);
+    expect(total).toBeGreaterThan(30);
+    await expectAnsweredOnceInOrder(w, sent);
+    expect(w.openai.requests).toHaveLength(total);
+  });
+});
