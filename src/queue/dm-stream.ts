@@ -78,7 +78,8 @@ return lost`;
 // KEYS: stream. ARGV: group, consumer. Removes the consumer from the group if it holds no entries.
 const LEAVE = `
 if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
-return redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])`;
+redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
 
 type RawEntry = [id: string, fields: string[] | null];
 

@@ -1,0 +1,105 @@
+// The shared stream on a real Redis: one entry per Discord message however many replicas offer it,
+// per-person turns, takeover of abandoned entries, heartbeats, and a clean leave.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { DmStream, type Delivery, type DmJob } from '../../src/queue/dm-stream.js';
+import { snowflake } from '../support/builders.js';
+import { createTestRedis, type TestRedis } from '../support/redis.js';
+
+let r: TestRedis;
+let reader: Redis;
+beforeAll(async () => {
+  r = await createTestRedis('stream');
+  reader = r.redis.duplicate();
+});
+afterAll(async () => {
+  reader?.disconnect();
+  await r?.cleanup();
+});
+
+function job(userId: string, text = 'hi'): DmJob {
+  return { messageId: snowflake(), userId, username: 'u', channelId: snowflake(), text, createdAt: Date.now(), queuedAt: Date.now() };
+}
+
+async function fresh(): Promise<DmStream> {
+  const stream = new DmStream(r.redis, { prefix: `${r.prefix}${snowflake()}:` });
+  await stream.ensureGroup();
+  return stream;
+}
+
+describe('the shared stream', () => {
+  it('keeps one entry per Discord message, however many replicas offer it', async () => {
+    const stream = await fresh();
+    const j = job(snowflake());
+    const offers = await Promise.all([stream.enqueue(j), stream.enqueue(j), stream.enqueue({ ...j, queuedAt: 1 })]);
+    expect(offers.filter(Boolean)).toHaveLength(1);
+    expect(await stream.depth()).toBe(1);
+    const [delivery] = await stream.read(reader, 'a', 10, 100);
+    expect(delivery).toMatchObject({ seq: 1, deliveries: 1, job: { messageId: j.messageId, text: 'hi' } });
+    expect(await stream.read(reader, 'b', 10, 100)).toEqual([]); // handed to one consumer only
+  });
+
+  it('numbers each person’s messages and lets one go only when the earlier ones are finished', async () => {
+    const stream = await fresh();
+    const [ann, ben] = [snowflake(), snowflake()];
+    for (const j of [job(ann, 'a1'), job(ben, 'b1'), job(ann, 'a2')]) await stream.enqueue(j);
+    const [a1, b1, a2] = await stream.read(reader, 'x', 10, 100);
+    expect([a1!.seq, b1!.seq, a2!.seq]).toEqual([1, 1, 2]);
+    expect(await stream.waitTurn(b1!, 1000)).toBe(true); // another person is not held up
+    let a2Started = false;
+    const waiting = stream.waitTurn(a2!, 5000).then((ok) => ((a2Started = true), ok));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(a2Started).toBe(false);
+    await stream.finish(a1!);
+    expect(await waiting).toBe(true);
+    // Finished entries are acknowledged and deleted.
+    expect(await stream.depth()).toBe(2);
+    expect(((await r.redis.xpending(stream.key, stream.group)) as unknown[])[0]).toBe(2);
+  });
+
+  it('gives up waiting for an earlier message that makes no progress', async () => {
+    const stream = await fresh();
+    const user = snowflake();
+    await stream.enqueue(job(user));
+    await stream.enqueue(job(user));
+    const [, second] = await stream.read(reader, 'x', 10, 100);
+    const started = Date.now();
+    expect(await stream.waitTurn(second!, 300)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('hands an entry nobody touched for the timeout to another consumer, counting the deliveries', async () => {
+    const stream = await fresh();
+    await stream.enqueue(job(snowflake()));
+    const [first] = await stream.read(reader, 'dead', 10, 100);
+    expect(await stream.claimIdle('alive', 200, 10)).toEqual([]); // not idle long enough yet
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const [taken] = await stream.claimIdle('alive', 200, 10);
+    expect(taken).toMatchObject({ entryId: first!.entryId, seq: first!.seq, deliveries: 2 });
+    // The dead consumer's heartbeat no longer holds it: it is told the entry is gone.
+    expect(await stream.heartbeat('dead', [first!.entryId])).toEqual([first!.entryId]);
+    expect(await stream.heartbeat('alive', [first!.entryId])).toEqual([]);
+  });
+
+  it('keeps an entry with a live heartbeat from being taken over', async () => {
+    const stream = await fresh();
+    await stream.enqueue(job(snowflake()));
+    const [mine] = await stream.read(reader, 'busy', 10, 100);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await stream.heartbeat('busy', [mine!.entryId]);
+    }
+    expect(await stream.claimIdle('other', 200, 10)).toEqual([]);
+  });
+
+  it('lets a consumer leave the group only when it holds nothing', async () => {
+    const stream = await fresh();
+    await stream.enqueue(job(snowflake()));
+    const [held] = (await stream.read(reader, 'leaving', 10, 100)) as [Delivery];
+    expect(await stream.leave('leaving')).toBe(false);
+    await stream.finish(held);
+    expect(await stream.leave('leaving')).toBe(true);
+    const consumers = (await r.redis.xinfo('CONSUMERS', stream.key, stream.group)) as unknown[];
+    expect(consumers).toHaveLength(0);
+  });
+});
