@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Events } from 'discord.js';
-import { Redis } from 'ioredis';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
 import { loadTokenCounter } from './chat/context.js';
@@ -27,6 +26,7 @@ import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
 import { DmStream } from './queue/dm-stream.js';
 import { DmWorker } from './queue/worker.js';
+import { connectRedis } from './redis.js';
 
 // A message handed out this often without being finished is given up with an apology.
 const MAX_DELIVERIES = 5;
@@ -39,9 +39,13 @@ async function main(config: Config): Promise<void> {
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
 
   // Fail fast instead of queueing forever when Redis is away; the user is told memory is unavailable.
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
+  const redis = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
-  await redis.connect();
+  // A cluster whose nodes cannot be reached would be retried forever: start-up gives up instead.
+  await Promise.race([
+    redis.connect(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${redactUrl(config.REDIS_URL)} did not answer within 10 s`)), 10_000).unref()),
+  ]);
 
   const history = new HistoryRepository(orm);
   const outbox = new HistoryOutbox({ history, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
@@ -90,11 +94,14 @@ async function main(config: Config): Promise<void> {
   });
   const onHandled = (outcome: string) => countOutcome(metrics, outcome);
   const onMessage = createIntake({ stream, logger, onHandled }, { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT });
+  // The blocking read holds its connection, so it gets one of its own.
+  const reader = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: null, connectTimeout: 5000 });
+  reader.on('error', (error) => logger.debug({ err: error }, 'redis reader error'));
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const worker: DmWorker = new DmWorker(
     {
       stream,
-      reader: redis.duplicate({ maxRetriesPerRequest: null }),
+      reader,
       logger,
       onRedelivered: () => metrics.redelivered.inc(),
       handle: createAnswerer(
@@ -177,6 +184,12 @@ async function main(config: Config): Promise<void> {
   await client.login(config.DISCORD_TOKEN);
   await worker.start();
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 function countOutcome(metrics: Metrics, outcome: string): void {

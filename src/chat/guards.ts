@@ -1,6 +1,6 @@
 // Checks run before a message reaches the model: the allow-list, the per-minute rate limit and the
 // daily token cap. Counters live in Redis (rate-limiter-flexible), so limits hold across processes.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -22,7 +22,7 @@ export class Guards {
   private readonly allowed: Set<string> | null;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly logger: Logger,
     options: GuardOptions,
   ) {

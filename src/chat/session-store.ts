@@ -1,7 +1,7 @@
 // The running conversation per Discord user, kept in Redis with a sliding expiry.
 // Keys carry the user id in a hash tag ({...}) so every key of one user lands on one Redis Cluster slot
 // (the commit script touches the lock, the reply record and the session together).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Lease } from './user-lock.js';
 import type { RecordedReply, Turn } from './types.js';
 
@@ -52,7 +52,7 @@ export interface SessionStoreOptions {
 
 export class SessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: SessionStoreOptions,
   ) {}
 

@@ -4,7 +4,7 @@
 // short, so a replica that dies holding it frees it within seconds; the token also fences writes
 // (see SessionStore.commit): a holder that lost the lock cannot overwrite the session.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -34,7 +34,7 @@ export class LockTimeout extends Error {
 
 export class UserLock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: UserLockOptions,
   ) {}
 

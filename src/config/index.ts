@@ -36,6 +36,7 @@ export const configSchema = z.object({
   MIGRATE_ON_START: bool(true),
   DEPLOY_COMMANDS_ON_START: bool(true),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER: bool(false),
   REDIS_KEY_PREFIX: z.string().default('dgpt:'),
   DISCORD_GLOBAL_RPS: int(1, 50),
   GUILD_MODE: z.enum(['off', 'mention']).default('off'),

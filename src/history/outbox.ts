@@ -2,7 +2,7 @@
 // can; when it cannot, the exchange goes to a durable list in Redis and a background flusher writes
 // it later. Writes are idempotent (unique Discord message id), so a retry, a second process or a
 // restart can never store one exchange twice.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import type { Exchange } from '../chat/types.js';
 
@@ -20,7 +20,7 @@ export class HistoryOutbox {
   private flushing: Promise<number> | null = null;
 
   constructor(
-    private readonly deps: { history: HistoryWriter; redis: Redis; logger: Logger },
+    private readonly deps: { history: HistoryWriter; redis: RedisClient; logger: Logger },
     private readonly options: { prefix: string; flushIntervalMs: number },
   ) {}
 

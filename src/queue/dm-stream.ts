@@ -11,7 +11,7 @@
 // Redis Cluster: the stream and its bookkeeping (offer dedup, per-person sequence) share the `{dm}`
 // hash tag, so each script touches one slot. Per-person state elsewhere uses `{<user id>}`.
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 
 /** An incoming message as the replicas pass it around: enough to answer it without the gateway. */
 export interface DmJob {
@@ -93,7 +93,7 @@ export class DmStream {
   private readonly turns = new EventEmitter().setMaxListeners(0);
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: DmStreamOptions,
   ) {
     this.group = options.group ?? 'answerers';
@@ -136,7 +136,7 @@ export class DmStream {
   }
 
   /** Up to `count` new entries for `consumer`, waiting up to `blockMs` for one (on a connection of its own). */
-  async read(reader: Redis, consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
+  async read(reader: RedisClient, consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
     const result = (await reader.xreadgroup('GROUP', this.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>')) as
       | [string, RawEntry[]][]
       | null;

@@ -1,7 +1,7 @@
 // One replica's consumer of the shared stream: reads new entries while it has room, keeps the ones it
 // works on alive with a heartbeat, takes over entries abandoned by dead replicas, and on stop reads no
 // more and lets the work in hand finish (another replica takes what it cannot finish in time).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
 import type { Delivery, DmStream } from './dm-stream.js';
 
@@ -34,7 +34,7 @@ export class DmWorker {
     private readonly deps: {
       stream: DmStream;
       /** A connection of its own: the blocking read holds it. */
-      reader: Redis;
+      reader: RedisClient;
       /** Answers one message and finishes its entry; a rejection leaves the entry for redelivery. */
       handle: (delivery: Delivery) => Promise<void>;
       logger: Logger;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotProcess } from '../support/bot-process.js';
 import { startWorld, type World } from '../support/e2e.js';
 import type { FakeUser } from '../support/fake-discord/server.js';
+import { OwnRedisServer } from '../support/redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REDELIVER_AFTER_MS = 2000;
@@ -158,5 +159,38 @@ describe('two replicas', () => {
     expect(total).toBeGreaterThan(30);
     await expectAnsweredOnceInOrder(w, sent);
     expect(w.openai.requests).toHaveLength(total);
+  });
+});
+
+describe('two replicas on a Redis Cluster', () => {
+  const server = new OwnRedisServer({ cluster: true });
+  let w: World;
+  beforeAll(async () => {
+    await server.start();
+    w = await startWorld({ redisUrl: server.url, env: { REDIS_CLUSTER: 'true', REDELIVER_AFTER_MS: String(REDELIVER_AFTER_MS) } });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+    await server.stop();
+  });
+
+  it('answer DMs once and in order, and serve commands: every script and pipeline stays in one slot', async () => {
+    await twoReplicas(w);
+    w.openai.latencyMs = 30;
+    const users = Array.from({ length: 3 }, (_, i) => w.discord.user(`slot${i}`));
+    const sent = new Map(users.map((u) => [u, [] as string[]]));
+    for (let round = 0; round < 3; round++) {
+      for (const user of users) {
+        const text = `${user.username} #${round}`;
+        sent.get(user)!.push(text);
+        w.discord.sendDm(user, text);
+      }
+    }
+    await expectAnsweredOnceInOrder(w, sent);
+    const history = await w.discord.commandReply(users[0]!, 'history');
+    expect(history.embeds).toHaveLength(3);
+    expect((await w.discord.commandReply(users[0]!, 'logout')).content).toMatch(/forgotten our current conversation/);
+    const problems = live(w).flatMap((b) => b.logs.filter((l) => l.level >= 40 || /CROSSSLOT/.test(JSON.stringify(l))));
+    expect(problems).toEqual([]);
   });
 });

@@ -24,7 +24,8 @@ export async function createTestRedis(label?: string, url = REDIS_URL): Promise<
     async cleanup() {
       try {
         const keys = await redis.keys(`${prefix}*`);
-        if (keys.length) await redis.del(...keys);
+        // One key per command: a cluster refuses a DEL of keys in different slots.
+        if (keys.length) await redis.pipeline(keys.map((key) => ['del', key])).exec();
       } finally {
         redis.disconnect();
       }
