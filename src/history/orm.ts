@@ -32,8 +32,24 @@ export function ormOptions(databaseUrl: string, extra: Partial<Options> = {}): O
   });
 }
 
-/** Connects, creating the database first if needed; with `migrate`, applies pending migrations. */
+/**
+ * Connects, creating the database first if needed; with `migrate`, applies pending migrations.
+ * Replicas starting together race to create the database and apply migrations; the loser's attempt
+ * fails (each migration runs in a transaction, so nothing half-applied is left) and is retried,
+ * and then finds the work done.
+ */
 export async function openDatabase(databaseUrl: string, { migrate = true } = {}): Promise<{ orm: MikroORM; applied: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openOnce(databaseUrl, migrate);
+    } catch (error) {
+      if (attempt >= 3 || !isRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 300));
+    }
+  }
+}
+
+async function openOnce(databaseUrl: string, migrate: boolean): Promise<{ orm: MikroORM; applied: string[] }> {
   const orm = await MikroORM.init(ormOptions(databaseUrl, { connect: false }));
   try {
     await orm.schema.ensureDatabase({ create: false });
@@ -44,4 +60,10 @@ export async function openDatabase(databaseUrl: string, { migrate = true } = {})
     await orm.close(true);
     throw error;
   }
+}
+
+/** A failure another process starting at the same moment causes: something already exists. */
+function isRace(error: unknown): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? '')}`;
+  return /already exists|duplicate key|unique constraint/i.test(text);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/index.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, configSchema, parseConfig } from '../../src/config/index.js';
 
 const minimal = { DISCORD_TOKEN: 'discord-token', OPENAI_API_KEY: 'sk-test' };
 
@@ -14,6 +15,9 @@ describe('configuration', () => {
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/discord_gpt',
       LOG_LEVEL: 'info',
       DEPLOY_COMMANDS_ON_START: true,
+      REDIS_CLUSTER: false,
+      REDELIVER_AFTER_MS: 15_000,
+      WORKER_CONCURRENCY: 100,
       LOG_MESSAGE_CONTENT: false,
     });
     expect(config.DISCORD_API_URL).toBeUndefined();
@@ -44,5 +48,14 @@ describe('configuration', () => {
       expect(problems).toContain(key);
     }
     expect((error as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('documents every setting in .env.example and the README', () => {
+    const example = readFileSync('.env.example', 'utf8');
+    const readme = readFileSync('README.md', 'utf8');
+    for (const key of Object.keys(configSchema.shape)) {
+      expect(example, key).toMatch(new RegExp(`^#? ?${key}=`, 'm'));
+      expect(readme, key).toContain(`\`${key}\``);
+    }
   });
 });
