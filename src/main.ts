@@ -184,6 +184,21 @@ async function main(config: Config): Promise<void> {
   await client.login(config.DISCORD_TOKEN);
   await worker.start();
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
+
+  // Discord's global request limit is per bot, not per process: the replicas split it between them
+  // (discord.js reads the limit each second). Replicas that have not read the stream for 10 s
+  // (stopped, killed) no longer count.
+  let share = 0;
+  const shareBudget = async () => {
+    const replicas = Math.max(1, await stream.liveConsumers(10_000).catch(() => 1));
+    const perReplica = Math.max(1, Math.floor(config.DISCORD_GLOBAL_RPS / replicas));
+    if (perReplica === share) return;
+    share = perReplica;
+    client.rest.options.globalRequestsPerSecond = perReplica;
+    logger.info({ replicas, perReplica, total: config.DISCORD_GLOBAL_RPS }, 'sharing the Discord request budget');
+  };
+  await shareBudget();
+  setInterval(() => void shareBudget(), 5000).unref();
 }
 
 function redactUrl(url: string): string {

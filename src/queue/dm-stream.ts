@@ -205,6 +205,12 @@ export class DmStream {
     return ((await this.redis.eval(LEAVE, 1, this.key, this.group, consumer)) as number) > 0;
   }
 
+  /** How many consumers (replicas) read from the stream within the last `maxIdleMs`. */
+  async liveConsumers(maxIdleMs: number): Promise<number> {
+    const consumers = (await this.redis.xinfo('CONSUMERS', this.key, this.group)) as (string | number)[][];
+    return consumers.filter((fields) => Number(fields[fields.indexOf('idle') + 1]) < maxIdleMs).length;
+  }
+
   /** Removes consumers of replicas long gone: they hold no entries and have not read for `idleMs`. */
   async pruneConsumers(idleMs: number): Promise<string[]> {
     const consumers = (await this.redis.xinfo('CONSUMERS', this.key, this.group)) as (string | number)[][];

@@ -74,6 +74,12 @@ describe('two replicas', () => {
     expect(await w.redis.redis.xlen(`${w.redis.prefix}{dm}:stream`)).toBe(0);
   });
 
+  it('split Discord’s global request budget between them', async () => {
+    await twoReplicas(w);
+    await Promise.all(live(w).map((b) => b.waitForLog((l) => l.msg === 'sharing the Discord request budget' && l.replicas === 2, 15_000)));
+    for (const b of live(w)) expect(b.logs.filter((l) => l.msg === 'sharing the Discord request budget').at(-1)).toMatchObject({ perReplica: 25, total: 50 });
+  });
+
   it('answer a slash command once, though both receive it', async () => {
     await twoReplicas(w);
     const una = w.discord.user('una');
