@@ -3,6 +3,7 @@
 //   1. overhead per DM vs a minimal discord.js bot (the floor)   4. /history at 1M rows
 //   2. time to first visible text with streaming                 5. memory: RSS and Redis per session
 //   3. 200 users at once                                         6. tokens per request vs the budget
+//   7. replicas: throughput of one vs two, recovery after SIGKILL
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,10 @@ interface Stage {
   bot: BotProcess;
   prefix: string;
   databaseName: string;
+  /** Every bot process of the stage (the first is `bot`). */
+  bots: BotProcess[];
+  /** Starts another replica on the same fakes, database and Redis prefix. */
+  launch(env?: Record<string, string>): Promise<BotProcess>;
   stop(): Promise<void>;
 }
 
@@ -50,20 +55,29 @@ async function stage(env: Record<string, string> = {}, entry?: string): Promise<
   const prefix = freshPrefix('bench');
   const { url, name } = freshDatabaseUrl('bench');
   // LOG_LEVEL stays at the default (info): one log line per message is part of the real cost.
-  const bot = await startBot(
-    { discord, openai, databaseUrl: url, redisPrefix: prefix },
-    { LOG_LEVEL: 'info', OPENAI_MAX_RETRIES: '0', OPENAI_TIMEOUT_MS: '30000', ...env },
-    // The floor runs plain; the bot runs exactly as `npm start` runs it.
-    entry ? { entry, nodeArgs: profileArgs } : { nodeArgs: [...startCommand().nodeArgs, ...profileArgs] },
-  );
+  const launch = (extra: Record<string, string> = {}) =>
+    startBot(
+      { discord, openai, databaseUrl: url, redisPrefix: prefix },
+      { LOG_LEVEL: 'info', OPENAI_MAX_RETRIES: '0', OPENAI_TIMEOUT_MS: '30000', ...env, ...extra },
+      // The floor runs plain; the bot runs exactly as `npm start` runs it.
+      entry ? { entry, nodeArgs: profileArgs } : { nodeArgs: [...startCommand().nodeArgs, ...profileArgs] },
+    );
+  const bot = await launch();
+  const bots = [bot];
   return {
     discord,
     openai,
     bot,
     prefix,
     databaseName: name,
+    bots,
+    async launch(extra) {
+      const started = await launch(extra);
+      bots.push(started);
+      return started;
+    },
     async stop() {
-      await bot.stop();
+      await Promise.all(bots.map((b) => b.stop()));
       await Promise.all([discord.stop(), openai.stop()]);
       const redis = new Redis(REDIS_URL);
       const keys = await redis.keys(`${prefix}*`);
@@ -275,6 +289,95 @@ if (runs('cost')) {
   const pick = [1, 10, 20, 30, 40, 50].map((t) => `#${t}: ${perRequest[t - 1]}`).join(', ');
   report('tokens per request', pick);
   report('largest request', `${Math.max(...perRequest)} tokens`, '≤ 3000');
+}
+
+// ---- 7. replicas ---------------------------------------------------------------------------------
+/** Sends `count` DMs from as many people at once; resolves with the time until the last is answered. */
+async function burst(s: Stage, label: string, count: number): Promise<{ seconds: number; perSecond: number; lost: number; doubled: number }> {
+  const users = Array.from({ length: count }, (_, i) => s.discord.user(`${label}${i}`));
+  const started = performance.now();
+  const answered = await Promise.all(users.map((u, i) => Promise.race([timeToFirstReply(s.discord, u, `hi ${i}`).then(() => true), sleep(60_000).then(() => false)])));
+  const seconds = (performance.now() - started) / 1000;
+  await sleep(500);
+  const doubled = users.filter((u) => s.discord.botMessagesTo(u).length > 1).length;
+  return { seconds, perSecond: count / seconds, lost: answered.filter((a) => !a).length, doubled };
+}
+
+async function replicated(count: number, env: Record<string, string>): Promise<Stage> {
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false', ...env });
+  while (s.bots.length < count) await s.launch();
+  await s.discord.waitFor(() => s.discord.connectedSessions === count, 10_000, 'gateway sessions');
+  // Each replica learns how many share Discord's budget within 5 s.
+  if (count > 1) await Promise.all(s.bots.map((b) => b.waitForLog((l) => l.msg === 'sharing the Discord request budget' && l.replicas === count, 15_000)));
+  s.openai.latencyMs = 500;
+  const warm = s.discord.user('warm');
+  for (let i = 0; i < 5; i++) await timeToFirstReply(s.discord, warm, `warm ${i}`);
+  return s;
+}
+
+/** The replica whose consumer holds the one pending stream entry (consumer names end in -<pid>-<random>). */
+async function holder(s: Stage, redis: Redis): Promise<BotProcess> {
+  for (let i = 0; i < 200; i++) {
+    const pending = (await redis.xpending(`${s.prefix}{dm}:stream`, 'answerers', '-', '+', 10)) as [string, string][];
+    const pid = pending.length === 1 ? Number(pending[0]![1].split('-').at(-2)) : NaN;
+    const bot = s.bots.find((b) => b.child.pid === pid);
+    if (bot) return bot;
+    await sleep(10);
+  }
+  throw new Error('no single pending entry');
+}
+
+/** Kills the replica answering a DM (model latency 500 ms) and times the answer from the kill. */
+async function recovery(redeliverAfterMs: number, samples: number): Promise<number[]> {
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false', REDELIVER_AFTER_MS: String(redeliverAfterMs) });
+  const redis = new Redis(REDIS_URL);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      while (s.bots.filter((b) => b.child.exitCode === null && b.child.signalCode === null).length < 2) await s.launch({ REDELIVER_AFTER_MS: String(redeliverAfterMs) });
+      await s.discord.waitFor(() => s.discord.connectedSessions === 2, 10_000, 'two gateway sessions');
+      s.openai.latencyMs = 500;
+      const user = s.discord.user(`victim${i}`);
+      const answered = s.discord.waitForBotMessages(user, 1, 0, redeliverAfterMs * 3 + 10_000);
+      s.discord.sendDm(user, 'still there?');
+      await s.discord.waitFor(() => s.openai.requests.some((r) => JSON.stringify(r.messages).includes('still there?')), 5000, 'the model request');
+      s.openai.latencyMs = 500;
+      const victim = await holder(s, redis);
+      const killedAt = performance.now();
+      await victim.stop('SIGKILL');
+      await answered;
+      times.push(performance.now() - killedAt);
+      await sleep(300);
+      if (s.discord.botMessagesTo(user).length !== 1) throw new Error('a DM was answered twice');
+    }
+  } finally {
+    redis.disconnect();
+    await s.stop();
+  }
+  return times;
+}
+
+if (runs('replicas')) {
+  process.stdout.write('\n7. Replicas: 400 DMs from 400 people at once, model latency 500 ms\n');
+  const throughput: Record<string, unknown> = {};
+  for (const [label, env] of [
+    ['Discord limit 50 req/s', {}],
+    ['limit raised to 1000 req/s', { DISCORD_GLOBAL_RPS: '1000' }],
+  ] as const) {
+    for (const count of [1, 2]) {
+      const s = await replicated(count, env);
+      const r = await burst(s, `r${count}x`, 400);
+      await s.stop();
+      throughput[`${label}, ${count} replica(s)`] = r;
+      report(`${count} replica${count > 1 ? 's' : ''}, ${label}`, `${r.perSecond.toFixed(1)} answers/s (400 in ${r.seconds.toFixed(2)} s), lost ${r.lost}, doubled ${r.doubled}`);
+    }
+  }
+  process.stdout.write('\n   Recovery after SIGKILL of the replica answering a DM (model latency 500 ms)\n');
+  const fast = await recovery(2000, 5);
+  const standard = await recovery(15_000, 1);
+  results.replicas = { throughput, recoveryMs: { redeliverAfter2000: fast, redeliverAfter15000: standard } };
+  report('answer after SIGKILL, REDELIVER_AFTER_MS=2000 (5 runs)', `p50 ${ms(percentile(fast, 50))}, max ${ms(Math.max(...fast))}`, '≤ 2000 + 500 ms model (+ takeover poll)');
+  report('answer after SIGKILL, REDELIVER_AFTER_MS=15000 (default)', ms(standard[0]!), '≤ 15000 + 500 ms model (+ takeover poll)');
 }
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

@@ -158,6 +158,7 @@ async function main(config: Config): Promise<void> {
     : null;
   if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
 
+  let announcing: NodeJS.Timeout | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -167,6 +168,9 @@ async function main(config: Config): Promise<void> {
     // stream (for the other replicas, or this one's next start), and commands are still answered.
     const finished = await worker.stop(config.SHUTDOWN_GRACE_MS);
     if (!finished) logger.warn('gave up waiting for answers in flight; another replica will take them over');
+    // Only now: while it finished its answers it still used its share of Discord's budget.
+    clearInterval(announcing);
+    await stream.retire(consumer).catch(() => undefined);
     client.off(Events.MessageCreate, onMessage);
     client.off(Events.InteractionCreate, onInteraction);
     outbox.stop();
@@ -186,11 +190,11 @@ async function main(config: Config): Promise<void> {
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 
   // Discord's global request limit is per bot, not per process: the replicas split it between them
-  // (discord.js reads the limit each second). Replicas that have not read the stream for 10 s
-  // (stopped, killed) no longer count.
+  // (discord.js reads the limit each second). Each replica announces itself every 3 s; one not
+  // heard from for 10 s (killed) no longer counts, and one that stops retires at once.
   let share = 0;
   const shareBudget = async () => {
-    const replicas = Math.max(1, await stream.liveConsumers(10_000).catch(() => 1));
+    const replicas = Math.max(1, await stream.announce(consumer, 10_000).catch(() => share ? Math.round(config.DISCORD_GLOBAL_RPS / share) : 1));
     const perReplica = Math.max(1, Math.floor(config.DISCORD_GLOBAL_RPS / replicas));
     if (perReplica === share) return;
     share = perReplica;
@@ -198,7 +202,8 @@ async function main(config: Config): Promise<void> {
     logger.info({ replicas, perReplica, total: config.DISCORD_GLOBAL_RPS }, 'sharing the Discord request budget');
   };
   await shareBudget();
-  setInterval(() => void shareBudget(), 5000).unref();
+  announcing = setInterval(() => void shareBudget(), 3000);
+  announcing.unref();
 }
 
 function redactUrl(url: string): string {

@@ -205,10 +205,31 @@ export class DmStream {
     return ((await this.redis.eval(LEAVE, 1, this.key, this.group, consumer)) as number) > 0;
   }
 
-  /** How many consumers (replicas) read from the stream within the last `maxIdleMs`. */
-  async liveConsumers(maxIdleMs: number): Promise<number> {
-    const consumers = (await this.redis.xinfo('CONSUMERS', this.key, this.group)) as (string | number)[][];
-    return consumers.filter((fields) => Number(fields[fields.indexOf('idle') + 1]) < maxIdleMs).length;
+  /**
+   * Records that this replica is alive and returns how many are (seen within `ttlMs`). Redis lists a
+   * consumer only once it was handed an entry, so the group itself cannot tell idle replicas apart
+   * from gone ones.
+   */
+  async announce(consumer: string, ttlMs: number): Promise<number> {
+    const now = Date.now();
+    const results = await this.redis
+      .pipeline()
+      .zadd(this.replicasKey, now, consumer)
+      .zremrangebyscore(this.replicasKey, '-inf', now - ttlMs)
+      .zcard(this.replicasKey)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+    return Number(results?.[2]?.[1] ?? 1);
+  }
+
+  /** This replica is going away: it no longer counts as alive. */
+  async retire(consumer: string): Promise<void> {
+    await this.redis.zrem(this.replicasKey, consumer);
+  }
+
+  private get replicasKey(): string {
+    return `${this.options.prefix}{dm}:replicas`;
   }
 
   /** Removes consumers of replicas long gone: they hold no entries and have not read for `idleMs`. */
