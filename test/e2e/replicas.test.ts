@@ -5,6 +5,8 @@ import type { BotProcess } from '../support/bot-process.js';
 import { startWorld, type World } from '../support/e2e.js';
 import type { FakeUser } from '../support/fake-discord/server.js';
 import { OwnRedisServer } from '../support/redis-server.js';
+import { snowflake } from '../support/builders.js';
+import { DmStream } from '../../src/queue/dm-stream.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REDELIVER_AFTER_MS = 2000;
@@ -135,6 +137,32 @@ describe('two replicas', () => {
     expect(w.discord.botMessagesTo(wes).map((m) => m.content)).toEqual([words]);
     expect(w.discord.nonceHits).toBeGreaterThan(hitsBefore); // the survivor found the half-shown message by its nonce
     expect((await w.storedRows(wes.id)).map((r) => r.gpt_response)).toEqual([words]);
+  });
+
+  it('give up with an apology on a message handed out too often (it may be what kills replicas)', async () => {
+    await twoReplicas(w);
+    w.openai.reset();
+    const yan = w.discord.user('yan');
+    const stream = new DmStream(w.redis.redis, { prefix: w.redis.prefix });
+    // As if a replica took the message and died, four times over: a "ghost" consumer takes it in
+    // the same transaction that queues it (so no live replica gets it first), then it is handed out
+    // again and again.
+    const job = { messageId: snowflake(), userId: yan.id, username: 'yan', channelId: yan.dmChannelId, text: 'deadly', createdAt: Date.now(), queuedAt: Date.now() };
+    const results = await w.redis.redis
+      .multi()
+      .hset(`${w.redis.prefix}{dm}:order:${yan.id}`, 'seq', 1)
+      .xadd(stream.key, '*', 'seq', '1', 'job', JSON.stringify(job))
+      .xreadgroup('GROUP', stream.group, 'ghost', 'COUNT', 1, 'STREAMS', stream.key, '>')
+      .exec();
+    const entryId = results![1]![1] as string;
+    for (let i = 0; i < 4; i++) await w.redis.redis.xclaim(stream.key, stream.group, 'ghost', 0, entryId);
+    const [apology] = await w.discord.waitForBotMessages(yan, 1, 0, 10_000);
+    expect(apology!.content).toBe('Something went wrong on my side. Please try again.');
+    await sleep(REDELIVER_AFTER_MS);
+    expect(w.discord.botMessagesTo(yan)).toHaveLength(1);
+    expect(w.openai.requests).toHaveLength(0);
+    expect(await w.redis.redis.xlen(stream.key)).toBe(0);
+    expect(live(w).some((b) => b.logs.some((l) => l.msg === 'giving up on a message that was handed out too often' && l.deliveries === 6))).toBe(true);
   });
 
   it('lose and double nothing while each replica is restarted in turn and DMs keep arriving', async () => {
