@@ -53,8 +53,9 @@ export class DmWorker {
     this.loop = this.readLoop();
     const beat = Math.max(this.options.redeliverAfterMs / 3, 100);
     this.heartbeat = setInterval(() => void this.beat(), beat);
-    // Looked for often (XAUTOCLAIM is one cheap command), so a takeover follows the timeout closely.
-    this.reclaim = setInterval(() => void this.takeOver(), Math.min(Math.max(this.options.redeliverAfterMs / 4, 200), 1000));
+    // Looked for often (XAUTOCLAIM is one cheap command: four a second per replica at most), so a
+    // takeover follows the timeout closely.
+    this.reclaim = setInterval(() => void this.takeOver(), Math.min(Math.max(this.options.redeliverAfterMs / 8, 100), 250));
   }
 
   /**
