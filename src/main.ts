@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
 import { createAnswerer } from './discord/answerer.js';
 import { createIntake } from './discord/intake.js';
+import { shareRequestBudget } from './discord/request-budget.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
@@ -158,7 +159,7 @@ async function main(config: Config): Promise<void> {
     : null;
   if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
 
-  let announcing: NodeJS.Timeout | undefined;
+  let budget: { retire(): Promise<void> } | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -169,8 +170,7 @@ async function main(config: Config): Promise<void> {
     const finished = await worker.stop(config.SHUTDOWN_GRACE_MS);
     if (!finished) logger.warn('gave up waiting for answers in flight; another replica will take them over');
     // Only now: while it finished its answers it still used its share of Discord's budget.
-    clearInterval(announcing);
-    await stream.retire(consumer).catch(() => undefined);
+    await budget?.retire();
     client.off(Events.MessageCreate, onMessage);
     client.off(Events.InteractionCreate, onInteraction);
     outbox.stop();
@@ -189,21 +189,7 @@ async function main(config: Config): Promise<void> {
   await worker.start();
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 
-  // Discord's global request limit is per bot, not per process: the replicas split it between them
-  // (discord.js reads the limit each second). Each replica announces itself every 3 s; one not
-  // heard from for 10 s (killed) no longer counts, and one that stops retires at once.
-  let share = 0;
-  const shareBudget = async () => {
-    const replicas = Math.max(1, await stream.announce(consumer, 10_000).catch(() => share ? Math.round(config.DISCORD_GLOBAL_RPS / share) : 1));
-    const perReplica = Math.max(1, Math.floor(config.DISCORD_GLOBAL_RPS / replicas));
-    if (perReplica === share) return;
-    share = perReplica;
-    client.rest.options.globalRequestsPerSecond = perReplica;
-    logger.info({ replicas, perReplica, total: config.DISCORD_GLOBAL_RPS }, 'sharing the Discord request budget');
-  };
-  await shareBudget();
-  announcing = setInterval(() => void shareBudget(), 3000);
-  announcing.unref();
+  budget = await shareRequestBudget({ rest: client.rest, stream, logger }, { consumer, total: config.DISCORD_GLOBAL_RPS });
 }
 
 function redactUrl(url: string): string {
