@@ -11,19 +11,20 @@ import { DmStream } from '../../src/queue/dm-stream.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REDELIVER_AFTER_MS = 2000;
 
-/** The replica whose consumer holds the one pending entry on the stream (consumer names end in -<pid>-<random>). */
-async function holder(w: World): Promise<BotProcess> {
+/** The replica whose consumer holds the entry of this Discord message (consumer names end in -<pid>-<random>). */
+async function holder(w: World, messageId: string): Promise<BotProcess> {
   const key = `${w.redis.prefix}{dm}:stream`;
   for (let i = 0; i < 100; i++) {
-    const pending = (await w.redis.redis.xpending(key, 'answerers', '-', '+', 10)) as [string, string, number, number][];
-    if (pending.length === 1) {
-      const pid = Number(pending[0]![1].split('-').at(-2));
-      const bot = w.bots.find((b) => b.child.pid === pid);
+    const pending = (await w.redis.redis.xpending(key, 'answerers', '-', '+', 100)) as [string, string, number, number][];
+    for (const [entryId, consumer] of pending) {
+      const [[, fields] = ['', [] as string[]]] = await w.redis.redis.xrange(key, entryId, entryId);
+      if (!String(fields[fields.indexOf('job') + 1]).includes(`"messageId":"${messageId}"`)) continue;
+      const bot = w.bots.find((b) => b.child.pid === Number(consumer.split('-').at(-2)));
       if (bot) return bot;
     }
     await sleep(20);
   }
-  throw new Error('no single pending entry on the stream');
+  throw new Error(`no replica holds message ${messageId}`);
 }
 
 function live(w: World): BotProcess[] {
@@ -101,9 +102,9 @@ describe('two replicas', () => {
     w.openai.reset();
     w.openai.latencyMs = latency;
     const vic = w.discord.user('vic');
-    w.discord.sendDm(vic, 'are you still there?');
+    const sent = w.discord.sendDm(vic, 'are you still there?');
     await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the model request');
-    const victim = await holder(w);
+    const victim = await holder(w, sent.id);
     const killedAt = Date.now();
     await victim.stop('SIGKILL');
     const expected = 'You said: are you still there?';
@@ -121,6 +122,25 @@ describe('two replicas', () => {
     expect(survivor.logs.some((l) => l.msg === 'taking over an abandoned message')).toBe(true);
   });
 
+  it('keep a person’s order when the replica answering their first message dies and the second waits elsewhere', async () => {
+    await twoReplicas(w);
+    w.openai.reset();
+    w.openai.latencyMs = 1500;
+    const zoe = w.discord.user('zoe');
+    const first = w.discord.sendDm(zoe, 'first');
+    await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the first model request');
+    w.discord.sendDm(zoe, 'second');
+    w.discord.sendDm(zoe, 'third');
+    await sleep(200); // both read by some replica, waiting for their turn
+    await (await holder(w, first.id)).stop('SIGKILL');
+    await w.discord.waitFor(() => w.discord.botMessagesTo(zoe).filter((m) => m.content.startsWith('You said: ')).length === 3 && w.discord.botMessagesTo(zoe).at(-1)!.content === 'You said: third', 20_000, 'three answers');
+    await sleep(REDELIVER_AFTER_MS);
+    expect(w.discord.botMessagesTo(zoe).map((m) => m.content)).toEqual(['You said: first', 'You said: second', 'You said: third']);
+    expect((await w.storedRows(zoe.id)).map((r) => r.user_text)).toEqual(['first', 'second', 'third']);
+    const session = JSON.parse((await w.redis.redis.get(`${w.redis.prefix}session:{${zoe.id}}`))!) as { role: string; content: string }[];
+    expect(session.filter((t) => t.role === 'user').map((t) => t.content)).toEqual(['first', 'second', 'third']);
+  });
+
   it('recover a DM killed mid-stream by editing the half-shown answer, not posting a second one', async () => {
     await twoReplicas(w);
     w.openai.reset();
@@ -128,10 +148,10 @@ describe('two replicas', () => {
     w.openai.setReply(() => words);
     w.openai.chunkDelayMs = 100;
     const wes = w.discord.user('wes');
-    w.discord.sendDm(wes, 'tell me a long story');
+    const sent = w.discord.sendDm(wes, 'tell me a long story');
     const [partial] = await w.discord.waitForBotMessages(wes, 1, 0, 10_000);
     expect(partial!.content.length).toBeLessThan(words.length);
-    await (await holder(w)).stop('SIGKILL');
+    await (await holder(w, sent.id)).stop('SIGKILL');
     const hitsBefore = w.discord.nonceHits;
     await w.discord.waitFor(() => w.discord.messages.get(partial!.id)?.content === words, 20_000, 'the answer completed in place');
     await sleep(REDELIVER_AFTER_MS);
