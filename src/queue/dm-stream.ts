@@ -140,7 +140,7 @@ export class DmStream {
     const result = (await reader.xreadgroup('GROUP', this.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>')) as
       | [string, RawEntry[]][]
       | null;
-    return (result?.[0]?.[1] ?? []).flatMap((entry) => parse(entry, 1));
+    return this.usable(result?.[0]?.[1] ?? [], () => 1);
   }
 
   /** Takes over entries no replica has touched for `minIdleMs` (their replica died or froze). */
@@ -150,7 +150,18 @@ export class DmStream {
     // How often each was handed out, counting this time (a message that kills every replica must not loop forever).
     const pending = (await this.redis.xpending(this.key, this.group, entries[0]![0], entries.at(-1)![0], entries.length, consumer)) as [string, string, number, number][];
     const deliveries = new Map(pending.map(([id, , , times]) => [id, times]));
-    return entries.flatMap((entry) => parse(entry, deliveries.get(entry[0]) ?? 2));
+    return this.usable(entries, (id) => deliveries.get(id) ?? 2);
+  }
+
+  /** Parses entries; one that cannot be read (not written by this bot) is acknowledged and dropped, not retried forever. */
+  private usable(entries: RawEntry[], deliveries: (entryId: string) => number): Delivery[] {
+    const usable: Delivery[] = [];
+    for (const entry of entries) {
+      const delivery = parse(entry, deliveries(entry[0]));
+      if (delivery) usable.push(delivery);
+      else if (entry[1]) void this.redis.multi().xack(this.key, this.group, entry[0]).xdel(this.key, entry[0]).exec().catch(() => undefined);
+    }
+    return usable;
   }
 
   /** Keeps this consumer's entries from being claimed as abandoned. Returns the ids it no longer owns. */
@@ -250,12 +261,14 @@ export class DmStream {
   }
 }
 
-function parse([entryId, fields]: RawEntry, deliveries: number): Delivery[] {
-  if (!fields) return []; // deleted under us
+function parse([entryId, fields]: RawEntry, deliveries: number): Delivery | null {
+  if (!fields) return null; // deleted under us
   const value = (name: string) => fields[fields.indexOf(name) + 1];
   try {
-    return [{ entryId, seq: Number(value('seq')), job: JSON.parse(value('job') ?? '') as DmJob, deliveries }];
+    const job = JSON.parse(value('job') ?? '') as DmJob;
+    const seq = Number(value('seq'));
+    return job.messageId && job.userId && Number.isInteger(seq) ? { entryId, seq, job, deliveries } : null;
   } catch {
-    return [];
+    return null;
   }
 }

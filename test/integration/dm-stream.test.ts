@@ -92,6 +92,16 @@ describe('the shared stream', () => {
     expect(await stream.claimIdle('other', 200, 10)).toEqual([]);
   });
 
+  it('drops an entry it cannot read instead of handing it out forever', async () => {
+    const stream = await fresh();
+    await r.redis.xadd(stream.key, '*', 'job', 'not json');
+    await stream.enqueue(job(snowflake(), 'fine'));
+    const deliveries = await stream.read(reader, 'x', 10, 100);
+    expect(deliveries.map((d) => d.job.text)).toEqual(['fine']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await stream.depth()).toBe(1);
+  });
+
   it('lets a consumer leave the group only when it holds nothing', async () => {
     const stream = await fresh();
     await stream.enqueue(job(snowflake()));
