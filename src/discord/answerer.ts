@@ -64,7 +64,7 @@ export function validateInput(content: string, maxInputChars: number): Validatio
 export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
   const { conversation, stream, logger, guards } = deps;
 
-  return async function answer(delivery: Delivery): Promise<void> {
+  return async function answer(delivery: Delivery, abandoned?: AbortSignal): Promise<void> {
     const { job } = delivery;
     const log = logger.child({
       userId: job.userId,
@@ -81,6 +81,9 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     }
     const started = performance.now();
     const lease = await deps.lock.acquire(job.userId);
+    // This replica is stopping without finishing: free the person at once for the replica taking
+    // over (anything this one still tries to record is refused, the lock being gone).
+    abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
     let outcome = 'answered';
     let replayed = false;
     let typing: NodeJS.Timeout | undefined;

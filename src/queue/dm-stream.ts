@@ -38,9 +38,10 @@ export interface Delivery {
   deliveries: number;
 }
 
-// An offer is remembered for a day (gateway replays come within minutes); the per-person sequence
-// lives a week past the person's last message.
-const OFFER_TTL_SECONDS = 86_400;
+// An offer is remembered for an hour: every replica receives a message within moments, and a
+// resumed gateway session replays what it missed within minutes. (A day would cost a busy bot
+// ~100 MB of Redis per million DMs.) The per-person sequence lives a week past their last message.
+const OFFER_TTL_SECONDS = 3600;
 const ORDER_TTL_SECONDS = 7 * 86_400;
 
 // KEYS: stream, offer, order. ARGV: offer TTL, order TTL, job. → entry id, or nil if already offered.
@@ -209,6 +210,12 @@ export class DmStream {
   async finish(delivery: Delivery): Promise<void> {
     await this.redis.eval(FINISH, 2, this.key, this.orderKey(delivery.job.userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS);
     this.turns.emit(delivery.job.userId);
+  }
+
+  /** Makes entries this consumer holds look abandoned (idle for `idleMs`), so another replica takes them now. */
+  async handBack(consumer: string, entryIds: readonly string[], idleMs: number): Promise<void> {
+    if (!entryIds.length) return;
+    await this.redis.xclaim(this.key, this.group, consumer, 0, ...entryIds, 'IDLE', idleMs, 'JUSTID');
   }
 
   /** Leaves the group if this consumer holds no entries (a clean shutdown). Returns whether it left. */

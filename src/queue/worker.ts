@@ -21,7 +21,7 @@ const PRUNE_IDLE_MS = 3_600_000;
 const CLAIM_BATCH = 10;
 
 export class DmWorker {
-  private readonly inFlight = new Map<string, Delivery>();
+  private readonly inFlight = new Map<string, { delivery: Delivery; abandon: AbortController }>();
   private stopping = false;
   private loop: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -35,8 +35,11 @@ export class DmWorker {
       stream: DmStream;
       /** A connection of its own: the blocking read holds it. */
       reader: RedisClient;
-      /** Answers one message and finishes its entry; a rejection leaves the entry for redelivery. */
-      handle: (delivery: Delivery) => Promise<void>;
+      /**
+       * Answers one message and finishes its entry; a rejection leaves the entry for redelivery.
+       * `abandoned` fires when this replica stops before the answer is done: let go of the user's lock.
+       */
+      handle: (delivery: Delivery, abandoned: AbortSignal) => Promise<void>;
       logger: Logger;
       onRedelivered?: () => void;
     },
@@ -60,7 +63,8 @@ export class DmWorker {
 
   /**
    * Stops reading and waits up to `graceMs` for the messages in hand. Returns whether all finished;
-   * those that did not stay pending in the group and go to another replica after the visibility timeout.
+   * those that did not are handed back at once: marked idle for the whole visibility timeout, so the
+   * next replica to look takes them over (the user lock fences this one if it is still writing).
    */
   async stop(graceMs: number): Promise<boolean> {
     this.stopping = true;
@@ -75,7 +79,12 @@ export class DmWorker {
         new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref()),
       ]));
     clearInterval(this.heartbeat);
-    if (finished) await this.deps.stream.leave(this.options.consumer).catch(() => false);
+    if (finished) {
+      await this.deps.stream.leave(this.options.consumer).catch(() => false);
+    } else {
+      for (const { abandon } of this.inFlight.values()) abandon.abort();
+      await this.deps.stream.handBack(this.options.consumer, [...this.inFlight.keys()], this.options.redeliverAfterMs).catch(() => undefined);
+    }
     return finished;
   }
 
@@ -105,9 +114,10 @@ export class DmWorker {
 
   private run(delivery: Delivery): void {
     if (this.inFlight.has(delivery.entryId)) return;
-    this.inFlight.set(delivery.entryId, delivery);
+    const abandon = new AbortController();
+    this.inFlight.set(delivery.entryId, { delivery, abandon });
     this.deps
-      .handle(delivery)
+      .handle(delivery, abandon.signal)
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: error, messageId: delivery.job.messageId, userId: delivery.job.userId }, 'message left for redelivery'),
       )

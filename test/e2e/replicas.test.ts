@@ -224,6 +224,30 @@ describe('two replicas', () => {
   });
 });
 
+describe('a replica stopped with an answer it cannot finish within its grace period', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { REDELIVER_AFTER_MS: '20000', SHUTDOWN_GRACE_MS: '500' } });
+  }, 60_000);
+  afterAll(() => w?.close());
+
+  it('hands the message to the other replica at once instead of after the visibility timeout', async () => {
+    await twoReplicas(w);
+    w.openai.latencyMs = 3000;
+    const ora = w.discord.user('ora');
+    const sent = w.discord.sendDm(ora, 'take your time');
+    await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the model request');
+    const stoppedAt = Date.now();
+    expect(await (await holder(w, sent.id)).stop('SIGTERM')).toBe(0);
+    await w.discord.waitFor(() => w.discord.botMessagesTo(ora).find((m) => m.content === 'You said: take your time'), 15_000, 'the answer');
+    // Grace (0.5 s) + takeover poll + the model (3 s), far from the 20 s visibility timeout.
+    expect(Date.now() - stoppedAt).toBeLessThan(6000);
+    await sleep(500);
+    expect(w.discord.botMessagesTo(ora)).toHaveLength(1);
+    expect(await w.storedRows(ora.id)).toHaveLength(1);
+  });
+});
+
 describe('two replicas on a Redis Cluster', () => {
   const server = new OwnRedisServer({ cluster: true });
   let w: World;
