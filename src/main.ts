@@ -45,7 +45,7 @@ async function main(config: Config): Promise<void> {
   // A cluster whose nodes cannot be reached would be retried forever: start-up gives up instead.
   await Promise.race([
     redis.connect(),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${redactUrl(config.REDIS_URL)} did not answer within 10 s`)), 10_000).unref()),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${new URL(config.REDIS_URL).host} did not answer within 10 s`)), 10_000).unref()),
   ]);
 
   const history = new HistoryRepository(orm);
@@ -190,12 +190,6 @@ async function main(config: Config): Promise<void> {
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 
   budget = await shareRequestBudget({ rest: client.rest, stream, logger }, { consumer, total: config.DISCORD_GLOBAL_RPS });
-}
-
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 function countOutcome(metrics: Metrics, outcome: string): void {

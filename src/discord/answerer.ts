@@ -54,7 +54,7 @@ const TYPING_MAX_BUSY = 20;
 
 type Validation = { ok: true; text: string } | { ok: false; outcome: 'empty' | 'too_long_input' };
 
-export function validateInput(content: string, maxInputChars: number): Validation {
+function validateInput(content: string, maxInputChars: number): Validation {
   const text = content.trim();
   if (!text) return { ok: false, outcome: 'empty' };
   if (text.length > maxInputChars) return { ok: false, outcome: 'too_long_input' };
@@ -84,8 +84,6 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     // This replica is stopping without finishing: free the person at once for the replica taking
     // over (anything this one still tries to record is refused, the lock being gone).
     abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
-    let outcome = 'answered';
-    let replayed = false;
     let typing: NodeJS.Timeout | undefined;
     const stopTyping = () => clearTimeout(typing); // clears the delay and the refresh interval alike
     try {
@@ -135,21 +133,18 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         reply = await decide();
       } catch (error) {
         if (error instanceof LeaseLost) throw error;
-        const kind = error instanceof ChatFailure ? error.kind : 'error';
         log.error({ err: error }, 'message failed');
         const r = await replies();
         const text = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;
-        if (kind === 'memory_unavailable') {
+        if (error instanceof ChatFailure && error.kind === 'memory_unavailable') {
           // Nothing can be recorded: tell the person, and leave the message to be answered when Redis is back.
-          outcome = kind;
           await target.post(text, 'notice');
           throw error;
         }
         // Whatever was already shown of an interrupted answer stays as it was streamed.
-        reply = await conversation.notice(message, lease, kind, text);
+        reply = await conversation.notice(message, lease, error instanceof ChatFailure ? error.kind : 'error', text);
       }
-      replayed = reply.replayed;
-      outcome = reply.kind === 'answer' ? 'answered' : reply.outcome;
+      const outcome = reply.kind === 'answer' ? 'answered' : reply.outcome;
       if (reply.kind === 'notice') await target.post(reply.text, 'notice');
       else if (streaming?.started) await streaming.finish(reply.text);
       else await target.show(splitForDiscord(reply.text));
@@ -162,7 +157,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         {
           event: 'message',
           outcome,
-          ...(replayed ? { replayed } : {}),
+          ...(reply.replayed ? { replayed: true } : {}),
           // From the moment the message was queued; `answerMs` leaves out the wait for its turn.
           durationMs: Date.now() - job.queuedAt,
           answerMs: Math.round(performance.now() - started),

@@ -27,7 +27,7 @@ function stripMention(content: string, botId: string): string {
   return content.replaceAll(`<@${botId}>`, '').replaceAll(`<@!${botId}>`, '').trim();
 }
 
-export function toJob(message: Message): DmJob {
+function toJob(message: Message): DmJob {
   const inGuild = message.inGuild();
   return {
     messageId: message.id,

@@ -31,10 +31,6 @@ export class StreamingReply {
     return this.posted.length > 0;
   }
 
-  get messageCount(): number {
-    return this.posted.length;
-  }
-
   push(delta: string): void {
     this.text += delta;
     if (this.timer || this.flushQueued) return; // the coming flush will show this text too

@@ -21,30 +21,20 @@ export class Metrics {
   readonly inHand: Gauge;
 
   constructor(sources: { outboxDepth: () => Promise<number>; queueDepth: () => Promise<number>; inHand: () => number }) {
-    const { outboxDepth, queueDepth, inHand } = sources;
     collectDefaultMetrics({ register: this.registry });
-    this.outboxDepth = new Gauge({
-      name: 'bot_outbox_depth',
-      help: 'Answered exchanges waiting for PostgreSQL',
+    this.outboxDepth = this.gauge('bot_outbox_depth', 'Answered exchanges waiting for PostgreSQL', sources.outboxDepth);
+    this.queueDepth = this.gauge('bot_queue_depth', 'Messages on the shared stream, waiting or being answered (all replicas)', sources.queueDepth);
+    this.inHand = this.gauge('bot_messages_in_hand', 'Messages this replica is answering or holding for their turn', async () => sources.inHand());
+  }
+
+  /** A gauge read when scraped; -1 when its source cannot answer (Redis away). */
+  private gauge(name: string, help: string, read: () => Promise<number>): Gauge {
+    return new Gauge({
+      name,
+      help,
       registers: [this.registry],
       async collect() {
-        this.set(await outboxDepth().catch(() => -1));
-      },
-    });
-    this.queueDepth = new Gauge({
-      name: 'bot_queue_depth',
-      help: 'Messages on the shared stream, waiting or being answered (all replicas)',
-      registers: [this.registry],
-      async collect() {
-        this.set(await queueDepth().catch(() => -1));
-      },
-    });
-    this.inHand = new Gauge({
-      name: 'bot_messages_in_hand',
-      help: 'Messages this replica is answering or holding for their turn',
-      registers: [this.registry],
-      collect() {
-        this.set(inHand());
+        this.set(await read().catch(() => -1));
       },
     });
   }
