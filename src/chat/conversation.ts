@@ -24,7 +24,7 @@ export type Reply = RecordedReply & { replayed: boolean };
 
 export interface ModelPort {
   readonly model: string;
-  complete(turns: readonly Turn[], onDelta?: (text: string) => void): Promise<Completion>;
+  complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Completion>;
 }
 
 export interface HistoryPort {
@@ -60,7 +60,7 @@ export class ConversationService {
    * the answer is streamed: it receives the text as the model writes it. Returns the recorded reply
    * without calling the model when the message was already answered (or refused).
    */
-  async answer(message: IncomingMessage, lease: Lease, onDelta?: (text: string) => void): Promise<Reply> {
+  async answer(message: IncomingMessage, lease: Lease, onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Reply> {
     const { sessions, model } = this.deps;
     const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId));
     if (loaded.reply) return this.stored(message, loaded.reply, true);
@@ -71,7 +71,7 @@ export class ConversationService {
       throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     }
 
-    const completion = await model.complete(fit.turns, onDelta);
+    const completion = await model.complete(fit.turns, onDelta, signal);
     this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.

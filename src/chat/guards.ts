@@ -1,58 +1,51 @@
-// Checks run before a message reaches the model: the allow-list, the per-minute rate limit and the
-// daily token cap. Counters live in Redis (rate-limiter-flexible), so limits hold across processes.
+// Checks on who may use the model and how much: the allow-list (decided when a message is queued) and
+// the daily token cap (decided when its turn comes). The cap's counter lives in Redis
+// (rate-limiter-flexible), so it holds across processes. The per-minute limit is counted where
+// messages are queued (see DmStream.enqueue).
 import type { RedisClient } from '../redis.js';
 import type { Logger } from 'pino';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-
-export type GuardResult =
-  | { ok: true }
-  | { ok: false; reason: 'not_allowed' }
-  | { ok: false; reason: 'rate_limited' | 'token_cap'; retryAt: Date };
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 
 export interface GuardOptions {
   prefix: string;
   allowedUserIds: readonly string[];
-  ratePerMinute: number; // 0 = off
   dailyTokenCap: number; // 0 = off
 }
 
 export class Guards {
-  private readonly perMinute: RateLimiterRedis | null;
   private readonly tokens: RateLimiterRedis | null;
-  private readonly allowed: Set<string> | null;
+  private readonly allowedIds: Set<string> | null;
 
   constructor(
     redis: RedisClient,
     private readonly logger: Logger,
     options: GuardOptions,
   ) {
-    this.allowed = options.allowedUserIds.length ? new Set(options.allowedUserIds) : null;
-    this.perMinute = options.ratePerMinute
-      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${options.prefix}rate`, points: options.ratePerMinute, duration: 60, useRedisPackage: false })
-      : null;
+    this.allowedIds = options.allowedUserIds.length ? new Set(options.allowedUserIds) : null;
     this.tokens = options.dailyTokenCap
       ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${options.prefix}tokens`, points: options.dailyTokenCap, duration: 86_400, useRedisPackage: false })
       : null;
   }
 
-  /** Decides whether this person's message may go to the model now. Counts it against the rate limit. */
-  async admit(userId: string): Promise<GuardResult> {
-    if (this.allowed && !this.allowed.has(userId)) return { ok: false, reason: 'not_allowed' };
+  /** Whether this person may use the bot at all (the allow-list; everyone when it is empty). */
+  allowed(userId: string): boolean {
+    return !this.allowedIds || this.allowedIds.has(userId);
+  }
+
+  /**
+   * When the person's token cap frees up, if they have reached it; null when they may go on. Decided
+   * when their message's turn comes, since it depends on what their earlier messages spent.
+   */
+  async tokenCapReached(userId: string): Promise<Date | null> {
+    if (!this.tokens) return null;
     try {
-      if (this.tokens) {
-        const used = await this.tokens.get(userId);
-        if (used && used.consumedPoints >= this.tokens.points) {
-          return { ok: false, reason: 'token_cap', retryAt: new Date(Date.now() + used.msBeforeNext) };
-        }
-      }
-      if (this.perMinute) await this.perMinute.consume(userId);
-      return { ok: true };
+      const used = await this.tokens.get(userId);
+      return used && used.consumedPoints >= this.tokens.points ? new Date(Date.now() + used.msBeforeNext) : null;
     } catch (error) {
-      if (error instanceof RateLimiterRes) return { ok: false, reason: 'rate_limited', retryAt: new Date(Date.now() + error.msBeforeNext) };
-      // Redis is away: the limit cannot be checked. Let the message through; the session store will
+      // Redis is away: the cap cannot be checked. Let the message through; the session store will
       // report the outage to the person if it persists.
-      this.logger.warn({ err: error, userId }, 'rate limit check failed');
-      return { ok: true };
+      this.logger.warn({ err: error, userId }, 'token cap check failed');
+      return null;
     }
   }
 

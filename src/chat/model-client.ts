@@ -42,7 +42,7 @@ export class ModelClient {
    * Asks the model for the next answer. With `onDelta`, the answer is streamed and `onDelta` gets
    * each piece of text as it arrives; either way the full answer is returned at the end.
    */
-  async complete(turns: readonly Turn[], onDelta?: (text: string) => void): Promise<Completion> {
+  async complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Completion> {
     const started = performance.now();
     const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
     const request = {
@@ -51,7 +51,7 @@ export class ModelClient {
       max_tokens: this.options.maxReplyTokens,
     };
     try {
-      const result = onDelta ? await this.streamed(request, onDelta) : await this.whole(request);
+      const result = onDelta ? await this.streamed(request, onDelta, signal) : await this.whole(request, signal);
       if (!result.text.trim()) throw new ChatFailure('unavailable', 'The model returned an empty answer');
       observe('ok');
       return result;
@@ -62,8 +62,8 @@ export class ModelClient {
     }
   }
 
-  private async whole(request: ChatRequest): Promise<Completion> {
-    const response = await this.openai.chat.completions.create(request);
+  private async whole(request: ChatRequest, signal?: AbortSignal): Promise<Completion> {
+    const response = await this.openai.chat.completions.create(request, { signal });
     return {
       text: response.choices[0]?.message?.content?.trim() ?? '',
       model: response.model || this.options.model,
@@ -71,9 +71,9 @@ export class ModelClient {
     };
   }
 
-  private async streamed(request: ChatRequest, onDelta: (text: string) => void): Promise<Completion> {
+  private async streamed(request: ChatRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<Completion> {
     // The SDK retries the request until the stream starts; a stream cut midway surfaces as an error.
-    const stream = await this.openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const stream = await this.openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }, { signal });
     let text = '';
     let model = this.options.model;
     let usage: TokenUsage = toUsage(undefined);

@@ -57,11 +57,14 @@ export class UserLock {
       this.redis.eval(RENEW, 1, key, token, this.options.ttlMs).catch(() => undefined);
     }, Math.max(this.options.ttlMs / 3, 50));
     renew.unref();
+    let released = false;
     return {
       userId,
       key,
       token,
       release: async () => {
+        if (released) return;
+        released = true;
         clearInterval(renew);
         await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires on its own otherwise
       },

@@ -3,9 +3,12 @@
 // made from that message's id and the part's slot, with `enforce_nonce`: Discord then returns the
 // message already posted with that nonce instead of posting it again. A replica that takes over a
 // half-answered message therefore edits the parts already shown rather than doubling them.
+// A refusal for good (see refusals.ts) is remembered: every later request for this message fails at
+// once without reaching Discord, so a blocked person costs one refused request per message.
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIAllowedMentions, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob } from '../queue/dm-stream.js';
+import { refusalOf, type TokenRejected, type Undeliverable } from './refusals.js';
 import type { PostedMessage } from './streaming-reply.js';
 
 const THREAD_NAME_CHARS = 80;
@@ -17,6 +20,9 @@ export interface ShownMessage extends PostedMessage {
 }
 
 export class ReplyTarget {
+  /** Discord's refusal for good of a request for this message, once there was one. */
+  refusal: Undeliverable | TokenRejected | null = null;
+
   private constructor(
     private readonly rest: REST,
     readonly channelId: string,
@@ -24,8 +30,8 @@ export class ReplyTarget {
   ) {}
 
   /** The DM, the thread the message was written in, or a thread on the message (opened once). */
-  static async open(rest: REST, job: DmJob, log: Logger): Promise<ReplyTarget> {
-    if (!job.openThread) return new ReplyTarget(rest, job.channelId, job.messageId);
+  static async open(rest: REST, job: DmJob, log: Logger, { openThread = job.openThread } = {}): Promise<ReplyTarget> {
+    if (!openThread) return new ReplyTarget(rest, job.channelId, job.messageId);
     try {
       const thread = (await rest.post(Routes.threads(job.channelId, job.messageId), {
         body: { name: job.text.slice(0, THREAD_NAME_CHARS) || job.username },
@@ -50,7 +56,7 @@ export class ReplyTarget {
       enforce_nonce: true,
       allowed_mentions: NO_MENTIONS,
     };
-    const posted = (await this.rest.post(Routes.channelMessages(this.channelId), { body })) as APIMessage;
+    const posted = (await this.send(() => this.rest.post(Routes.channelMessages(this.channelId), { body }))) as APIMessage;
     return this.shown(posted);
   }
 
@@ -63,13 +69,24 @@ export class ReplyTarget {
   }
 
   typing(): Promise<unknown> {
-    return this.rest.post(Routes.channelTyping(this.channelId));
+    return this.send(() => this.rest.post(Routes.channelTyping(this.channelId)));
+  }
+
+  /** Makes one request unless Discord already refused this message for good; remembers such a refusal. */
+  private async send<T>(request: () => Promise<T>): Promise<T> {
+    if (this.refusal) throw this.refusal;
+    try {
+      return await request();
+    } catch (error) {
+      this.refusal = refusalOf(error);
+      throw this.refusal ?? error;
+    }
   }
 
   private shown(message: APIMessage): ShownMessage {
     return {
       content: message.content,
-      edit: (content: string) => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } }),
+      edit: (content: string) => this.send(() => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } })),
     };
   }
 }

@@ -26,9 +26,12 @@ export class StreamingReply {
     private readonly editIntervalMs = 1000,
   ) {}
 
-  /** Whether any text has been shown yet. */
+  /**
+   * Whether any text was handed over to be shown (its first post may still be on its way: `finish`
+   * then edits that post rather than posting the part again).
+   */
   get started(): boolean {
-    return this.posted.length > 0;
+    return this.text.length > 0 || this.posted.length > 0;
   }
 
   push(delta: string): void {

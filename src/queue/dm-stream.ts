@@ -6,11 +6,13 @@
 // its reply was delivered and its exchange stored. An entry whose replica went quiet for the
 // visibility timeout (it died, or froze) is claimed by another with XAUTOCLAIM; live replicas keep
 // their entries fresh with a heartbeat. A person's entries are answered in their sequence order,
-// whichever replicas hold them: an entry waits until the person's `next` number reaches it.
+// whichever replicas hold them: an entry waits (holding no worker slot) until the person's `next`
+// number reaches it, and finishing a message publishes the person's id so whichever replica holds
+// the next one wakes at once. A message refused when it was queued (rate limit, empty, not allowed)
+// takes no number: it waits for nothing and holds nothing up.
 //
 // Redis Cluster: the stream and its bookkeeping (offer dedup, per-person sequence) share the `{dm}`
 // hash tag, so each script touches one slot. Per-person state elsewhere uses `{<user id>}`.
-import { EventEmitter } from 'node:events';
 import type { RedisClient } from '../redis.js';
 
 /** An incoming message as the replicas pass it around: enough to answer it without the gateway. */
@@ -30,12 +32,25 @@ export interface DmJob {
   queuedAt: number;
 }
 
-/** A job handed to this replica: the stream entry, its place in the person's order, how often it was handed out. */
+/** Why a message is answered with a notice instead of the model, decided when it was queued. */
+export interface Refusal {
+  reason: 'empty' | 'too_long_input' | 'not_allowed' | 'rate_limited';
+  /** For `rate_limited`: when the person's window frees up (ms since epoch). */
+  retryAt?: number;
+  /** Refused without a word: the person was already told about the limit in this window. */
+  silent?: boolean;
+}
+
+/**
+ * A job handed to this replica: the stream entry, its place in the person's order (0 for a refused
+ * message, which waits for nothing and holds nothing up), how often it was handed out.
+ */
 export interface Delivery {
   entryId: string;
   seq: number;
   job: DmJob;
   deliveries: number;
+  refusal?: Refusal;
 }
 
 // An offer is remembered for an hour: every replica receives a message within moments, and a
@@ -43,20 +58,45 @@ export interface Delivery {
 // ~100 MB of Redis per million DMs.) The per-person sequence lives a week past their last message.
 const OFFER_TTL_SECONDS = 3600;
 const ORDER_TTL_SECONDS = 7 * 86_400;
+const RATE_WINDOW_MS = 60_000;
 
-// KEYS: stream, offer, order. ARGV: offer TTL, order TTL, job. → entry id, or nil if already offered.
+// KEYS: stream, offer, order, rate. ARGV: offer TTL, order TTL, job, refusal decided at intake ('' =
+// none), messages per minute (0 = no limit), rate window ms.
+// Keeps the first offer of a message only, and decides there — once, by the replica whose offer won —
+// whether it counts against the person's per-minute limit (every message does, notices included) and
+// whether it is answered: an over-limit message is refused (the first one in a window with a notice,
+// the rest silently), a message refused at intake keeps its reason; only answered messages take a
+// number in the person's order. → entry id, or nil if already offered.
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
+local limit = tonumber(ARGV[5])
+if limit > 0 then
+  local n = redis.call('incr', KEYS[4])
+  if n == 1 then redis.call('pexpire', KEYS[4], ARGV[6]) end
+  if n > limit then
+    local left = redis.call('pttl', KEYS[4])
+    local silent = '0'
+    if n > limit + 1 then silent = '1' end
+    return redis.call('xadd', KEYS[1], '*', 'seq', 0, 'job', ARGV[3], 'refused', 'rate_limited', 'left', left, 'silent', silent)
+  end
+end
+if ARGV[4] ~= '' then
+  return redis.call('xadd', KEYS[1], '*', 'seq', 0, 'job', ARGV[3], 'refused', ARGV[4])
+end
 local seq = redis.call('hincrby', KEYS[3], 'seq', 1)
 redis.call('expire', KEYS[3], ARGV[2])
 return redis.call('xadd', KEYS[1], '*', 'seq', seq, 'job', ARGV[3])`;
 
-// KEYS: stream, order. ARGV: group, entry id, seq, order TTL. Moves the person's turn past this entry,
-// acknowledges it and deletes it, at once.
+// KEYS: stream, order. ARGV: group, entry id, seq, order TTL, turns channel, user id. Moves the
+// person's turn past this entry, acknowledges it and deletes it, at once, and tells every replica
+// (one of them may hold the person's next message, waiting for its turn).
 const FINISH = `
 local after = tonumber(ARGV[3]) + 1
 local current = tonumber(redis.call('hget', KEYS[2], 'next') or '1')
-if after > current then redis.call('hset', KEYS[2], 'next', after) end
+if after > current then
+  redis.call('hset', KEYS[2], 'next', after)
+  redis.call('publish', ARGV[5], ARGV[6] .. ' ' .. after)
+end
 redis.call('expire', KEYS[2], ARGV[4])
 redis.call('xack', KEYS[1], ARGV[1], ARGV[2])
 redis.call('xdel', KEYS[1], ARGV[2])
@@ -91,7 +131,6 @@ export interface DmStreamOptions {
 
 export class DmStream {
   readonly group: string;
-  private readonly turns = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly redis: RedisClient,
@@ -121,19 +160,40 @@ export class DmStream {
     }
   }
 
-  /** Puts a message on the stream unless some replica already did. Returns whether this call added it. */
-  async enqueue(job: DmJob): Promise<boolean> {
+  /**
+   * Puts a message on the stream unless some replica already did, counting it against the person's
+   * per-minute limit (`ratePerMinute`, 0 = none). Returns whether this call added it.
+   */
+  async enqueue(job: DmJob, { refusal, ratePerMinute = 0 }: { refusal?: Refusal['reason'] | undefined; ratePerMinute?: number } = {}): Promise<boolean> {
     const id = await this.redis.eval(
       ENQUEUE,
-      3,
+      4,
       this.key,
       this.offerKey(job.messageId),
       this.orderKey(job.userId),
+      this.rateKey(job.userId),
       OFFER_TTL_SECONDS,
       ORDER_TTL_SECONDS,
       JSON.stringify(job),
+      refusal ?? '',
+      ratePerMinute,
+      RATE_WINDOW_MS,
     );
     return id !== null;
+  }
+
+  private rateKey(userId: string): string {
+    return `${this.options.prefix}{dm}:rate:${userId}`;
+  }
+
+  /** The channel on which replicas hear that a person's turn moved on (`<user id> <next seq>` per message). */
+  get turnsChannel(): string {
+    return `${this.options.prefix}{dm}:turns`;
+  }
+
+  /** The lowest sequence number of the person's that may be answered now. */
+  async nextTurn(userId: string): Promise<number> {
+    return Number((await this.redis.hget(this.orderKey(userId), 'next')) ?? 1);
   }
 
   /** Up to `count` new entries for `consumer`, waiting up to `blockMs` for one (on a connection of its own). */
@@ -171,45 +231,10 @@ export class DmStream {
     return (await this.redis.eval(HEARTBEAT, 1, this.key, this.group, consumer, ...entryIds)) as string[];
   }
 
-  /**
-   * Waits until it is this entry's turn in the person's order (every earlier message of theirs is
-   * finished). Gives up, returning false, when the order has not moved for `maxStallMs`, so a lost
-   * entry cannot hold a person's later messages forever.
-   */
-  async waitTurn(delivery: Delivery, maxStallMs: number): Promise<boolean> {
-    const { userId } = delivery.job;
-    let seen = -1;
-    let since = Date.now();
-    let pause = 10;
-    for (;;) {
-      const next = Number((await this.redis.hget(this.orderKey(userId), 'next')) ?? 1);
-      if (delivery.seq <= next) return true;
-      if (next !== seen) {
-        seen = next;
-        since = Date.now();
-      } else if (Date.now() - since > maxStallMs) {
-        return false;
-      }
-      // Woken at once when this replica finishes one of the person's messages; polled for the others.
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.turns.off(userId, wake);
-          resolve();
-        }, pause);
-        this.turns.once(userId, wake);
-      });
-      pause = Math.min(pause * 2, 200);
-    }
-  }
-
   /** The message is done with: the person's next message may go, and the entry is acknowledged and deleted. */
   async finish(delivery: Delivery): Promise<void> {
-    await this.redis.eval(FINISH, 2, this.key, this.orderKey(delivery.job.userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS);
-    this.turns.emit(delivery.job.userId);
+    const { userId } = delivery.job;
+    await this.redis.eval(FINISH, 2, this.key, this.orderKey(userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS, this.turnsChannel, userId);
   }
 
   /** Makes entries this consumer holds look abandoned (idle for `idleMs`), so another replica takes them now. */
@@ -274,7 +299,12 @@ function parse([entryId, fields]: RawEntry, deliveries: number): Delivery | null
   try {
     const job = JSON.parse(value('job') ?? '') as DmJob;
     const seq = Number(value('seq'));
-    return job.messageId && job.userId && Number.isInteger(seq) ? { entryId, seq, job, deliveries } : null;
+    if (!job.messageId || !job.userId || !Number.isInteger(seq)) return null;
+    const reason = value('refused') as Refusal['reason'] | undefined;
+    if (!fields.includes('refused') || !reason) return { entryId, seq, job, deliveries };
+    const left = Number(value('left'));
+    const refusal: Refusal = { reason, ...(left > 0 ? { retryAt: job.queuedAt + left } : {}), ...(value('silent') === '1' ? { silent: true } : {}) };
+    return { entryId, seq, job, deliveries, refusal };
   } catch {
     return null;
   }

@@ -8,6 +8,10 @@ let w: World;
 let limited: FakeUser;
 let capped: FakeUser;
 let member: FakeUser;
+// Notices count toward the per-minute limit too, so each bad-input case writes as someone of its own.
+let blank: FakeUser;
+let wordy: FakeUser;
+let pinger: FakeUser;
 
 beforeAll(async () => {
   w = await startWorld({
@@ -15,8 +19,9 @@ beforeAll(async () => {
       limited = discord.user('limited');
       capped = discord.user('capped');
       member = discord.user('member');
+      [blank, wordy, pinger] = [discord.user('blank'), discord.user('wordy'), discord.user('pinger')];
       return {
-        ALLOWED_USER_IDS: [limited.id, capped.id, member.id].join(','),
+        ALLOWED_USER_IDS: [limited.id, capped.id, member.id, blank.id, wordy.id, pinger.id].join(','),
         RATE_LIMIT_PER_MINUTE: '3',
         DAILY_TOKEN_CAP: '400',
         MAX_INPUT_CHARS: '100',
@@ -79,22 +84,22 @@ describe('without streaming', () => {
 describe('bad input', () => {
   it('answers an empty, sticker-only or attachment-only message with a note and no model call', async () => {
     const before = modelCalls();
-    expect(await ask(member, '', { stickerItems: [{ id: '1', name: 'wave', format_type: 1 }] })).toMatch(/only read text/);
-    expect(await ask(member, '   ')).toMatch(/only read text/);
+    expect(await ask(blank, '', { stickerItems: [{ id: '1', name: 'wave', format_type: 1 }] })).toMatch(/only read text/);
+    expect(await ask(blank, '   ')).toMatch(/only read text/);
     expect(modelCalls()).toBe(before);
   });
 
   it('refuses a message over MAX_INPUT_CHARS with a note and no model call', async () => {
     const before = modelCalls();
-    expect(await ask(member, 'x'.repeat(101))).toMatch(/over 100 characters/);
+    expect(await ask(wordy, 'x'.repeat(101))).toMatch(/over 100 characters/);
     expect(modelCalls()).toBe(before);
   });
 
   it('never lets model output ping anyone', async () => {
     w.openai.setReply('Hey @everyone and <@123456789012345678>, look!');
-    const before = w.discord.botMessagesTo(member).length;
-    w.discord.sendDm(member, 'ping people');
-    const [reply] = await w.discord.waitForBotMessages(member, 1, before);
+    const before = w.discord.botMessagesTo(pinger).length;
+    w.discord.sendDm(pinger, 'ping people');
+    const [reply] = await w.discord.waitForBotMessages(pinger, 1, before);
     expect(reply!.content).toContain('@everyone');
     expect(reply!.allowedMentions).toEqual({ parse: [] });
     w.openai.reset();

@@ -39,33 +39,50 @@ describe('the shared stream', () => {
     expect(await stream.read(reader, 'b', 10, 100)).toEqual([]); // handed to one consumer only
   });
 
-  it('numbers each person’s messages and lets one go only when the earlier ones are finished', async () => {
+  it('numbers each person’s messages and publishes the turn when one is finished', async () => {
     const stream = await fresh();
     const [ann, ben] = [snowflake(), snowflake()];
     for (const j of [job(ann, 'a1'), job(ben, 'b1'), job(ann, 'a2')]) await stream.enqueue(j);
     const [a1, b1, a2] = await stream.read(reader, 'x', 10, 100);
     expect([a1!.seq, b1!.seq, a2!.seq]).toEqual([1, 1, 2]);
-    expect(await stream.waitTurn(b1!, 1000)).toBe(true); // another person is not held up
-    let a2Started = false;
-    const waiting = stream.waitTurn(a2!, 5000).then((ok) => ((a2Started = true), ok));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(a2Started).toBe(false);
+    expect(await stream.nextTurn(ben)).toBe(1); // another person is not held up
+    expect(await stream.nextTurn(ann)).toBe(1); // a2 must wait
+    const subscriber = r.redis.duplicate();
+    const heard: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+    await subscriber.subscribe(stream.turnsChannel);
     await stream.finish(a1!);
-    expect(await waiting).toBe(true);
+    expect(await stream.nextTurn(ann)).toBe(2);
+    for (let i = 0; i < 50 && !heard.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(heard).toEqual([`${ann} 2`]);
+    subscriber.disconnect();
     // Finished entries are acknowledged and deleted.
     expect(await stream.depth()).toBe(2);
     expect(((await r.redis.xpending(stream.key, stream.group)) as unknown[])[0]).toBe(2);
   });
 
-  it('gives up waiting for an earlier message that makes no progress', async () => {
+  it('refuses over-limit messages when queued: one with a notice per window, the rest silently, and none takes a turn', async () => {
     const stream = await fresh();
     const user = snowflake();
-    await stream.enqueue(job(user));
-    await stream.enqueue(job(user));
-    const [, second] = await stream.read(reader, 'x', 10, 100);
-    const started = Date.now();
-    expect(await stream.waitTurn(second!, 300)).toBe(false);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    for (let i = 0; i < 5; i++) await stream.enqueue(job(user, `m${i}`), { ratePerMinute: 2 });
+    await stream.enqueue(job(user, ''), { refusal: 'empty', ratePerMinute: 2 }); // counted too, and over the limit
+    const deliveries = await stream.read(reader, 'x', 10, 100);
+    expect(deliveries.map((d) => [d.seq, d.refusal?.reason ?? null, d.refusal?.silent ?? false])).toEqual([
+      [1, null, false],
+      [2, null, false],
+      [0, 'rate_limited', false],
+      [0, 'rate_limited', true],
+      [0, 'rate_limited', true],
+      [0, 'rate_limited', true],
+    ]);
+    const retryAt = deliveries[2]!.refusal!.retryAt!;
+    expect(retryAt).toBeGreaterThan(Date.now());
+    expect(retryAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    // A refusal decided at intake keeps its reason when under the limit.
+    const other = snowflake();
+    await stream.enqueue(job(other, ''), { refusal: 'empty', ratePerMinute: 2 });
+    const [empty] = await stream.read(reader, 'x', 10, 100);
+    expect(empty).toMatchObject({ seq: 0, refusal: { reason: 'empty' } });
   });
 
   it('hands an entry nobody touched for the timeout to another consumer, counting the deliveries', async () => {

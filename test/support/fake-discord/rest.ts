@@ -25,14 +25,36 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
   }
 
   const needsAuth = !path.startsWith('/interactions/') && !path.startsWith('/webhooks/');
-  if (needsAuth && req.headers.authorization !== `Bot ${fake.token}`) {
+  // A reset token is refused with 401 on every authenticated route
+  // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#http-http-response-codes).
+  if (needsAuth && (fake.tokenReset || req.headers.authorization !== `Bot ${fake.token}`)) {
     return send(res, 401, { message: '401: Unauthorized', code: 0 });
+  }
+
+  // A person who blocked the bot (or shares no server with it any more): Discord answers every message
+  // the bot tries to create or edit in their DM, and its typing indicator, with 403 and JSON error
+  // code 50007 "Cannot send messages to this user"
+  // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
+  const blockedChannel = /^\/channels\/(\d+)\/(messages|typing)/.exec(path)?.[1];
+  if (method !== 'GET' && blockedChannel && fake.blocked.has(blockedChannel)) {
+    fake.refused.push({ method, path, code: 50007, at: Date.now() });
+    return send(res, 403, { message: 'Cannot send messages to this user', code: 50007 });
   }
 
   // Discord refuses content over 2000 characters with "Invalid Form Body"; so does the fake, and it remembers.
   if ((method === 'POST' || method === 'PATCH') && typeof body?.content === 'string' && body.content.length > 2000) {
     fake.violations.push(`${method} ${path}: content of ${body.content.length} characters`);
     return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] } } });
+  }
+
+  // A file over the upload limit is refused with 413 and JSON code 40005 "Request entity too large"
+  // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes); the
+  // limit "applies to each file in a request" and is the interaction's `attachment_size_limit`
+  // (https://discord.com/developers/docs/reference#uploading-files). The fake remembers each refusal.
+  const oversized = files.find((f) => f.content.length > fake.attachmentSizeLimit);
+  if (oversized) {
+    fake.violations.push(`${method} ${path}: file ${oversized.filename} of ${oversized.content.length} bytes over the ${fake.attachmentSizeLimit}-byte limit`);
+    return send(res, 413, { message: 'Request entity too large', code: 40005 });
   }
   const m = (re: RegExp) => re.exec(path);
   let match: RegExpExecArray | null;
@@ -153,6 +175,13 @@ function interactionCallback(fake: FakeDiscord, res: ServerResponse, id: string,
   if (record.responseType !== null) {
     return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
   }
+  // Discord: "you must send an initial response within 3 seconds of receiving the event. If the 3
+  // second deadline is exceeded, the token will be invalidated"
+  // (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-callback);
+  // the callback then answers 404 with JSON code 10062 "Unknown interaction"
+  // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
+  // The interaction's id is a snowflake that holds when it was created.
+  if (Date.now() - snowflakeTime(id) > INITIAL_RESPONSE_WINDOW_MS) return send(res, 404, { message: 'Unknown interaction', code: 10062 });
   const type = body?.type as number;
   record.responseType = type;
   if (type === 4 || type === 5) {
@@ -217,3 +246,10 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
   res.end(JSON.stringify(body));
 }
 
+const INITIAL_RESPONSE_WINDOW_MS = 3000;
+const DISCORD_EPOCH_MS = 1_420_070_400_000;
+
+/** When a snowflake was made: "milliseconds since Discord Epoch" in its top 42 bits (https://discord.com/developers/docs/reference#snowflakes). */
+function snowflakeTime(id: string): number {
+  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH_MS;
+}

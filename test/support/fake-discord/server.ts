@@ -68,6 +68,17 @@ export class FakeDiscord {
   readonly messages = new Map<string, SentMessage>();
   readonly commands: any[] = [];
   typing = new Map<string, number>();
+  /** DM channels of people who blocked the bot: Discord refuses the bot's messages there (rest.ts). */
+  readonly blocked = new Set<string>();
+  /** Requests Discord refused for good (403 50007 and the like), in order. */
+  readonly refused: { method: string; path: string; code: number; at: number }[] = [];
+  /**
+   * The `attachment_size_limit` sent with every interaction, and the size over which rest.ts refuses
+   * an uploaded file. Discord: "The file upload size limit applies to each file in a request. The
+   * default limit is 10 MiB" (https://discord.com/developers/docs/reference#uploading-files). Tests
+   * lower it so that exports split into several files stay fast.
+   */
+  attachmentSizeLimit = 10_485_760;
   /** Message creations answered with an earlier message of the same nonce (enforce_nonce). */
   nonceHits = 0;
   /** @internal (rest.ts) */
@@ -142,6 +153,20 @@ export class FakeDiscord {
     this.users.set(user.id, user);
     return user;
   }
+
+  /** The user blocks the bot (or unblocks it): the bot's messages to them are refused. */
+  block(user: FakeUser, blocked = true): void {
+    if (blocked) this.blocked.add(user.dmChannelId);
+    else this.blocked.delete(user.dmChannelId);
+  }
+
+  /** The bot's token is reset in the developer portal: every authenticated request answers 401. */
+  resetToken(): void {
+    this.tokenReset = true;
+  }
+
+  /** @internal (rest.ts) */
+  tokenReset = false;
 
   /** The user sends the bot a DM. Returns the Discord message (its id is the one the bot must store). */
   sendDm(user: FakeUser, content: string, extra: { attachments?: unknown[]; stickerItems?: unknown[]; author?: FakeUserInit } = {}) {
@@ -286,7 +311,7 @@ export class FakeDiscord {
       entitlements: [],
       authorizing_integration_owners: { '1': user.id },
       context: 1,
-      attachment_size_limit: 10_485_760,
+      attachment_size_limit: this.attachmentSizeLimit,
       ...body,
     });
     return {
