@@ -1,8 +1,21 @@
 // /history: the caller's own exchanges, newest first, five per page, only visible to them; or, with
-// `format: file`/`json`, the whole history as a downloadable file. Paging is keyset-based (the
+// `format: file`/`json`, the whole history as downloadable files, split to fit Discord's upload limit
+// and streamed from the database (one export per person at a time). Paging is keyset-based (the
 // button carries the id at the page edge), so deep pages stay fast.
-import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, MessageFlags, SlashCommandBuilder, type InteractionEditReplyOptions } from 'discord.js';
-import { HISTORY_PAGE_SIZE, formatHistoryEmbeds, historyAsJson, historyAsMarkdown, pageCount } from '../src/discord/history-format.js';
+import {
+  ActionRowBuilder,
+  AttachmentBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  DiscordAPIError,
+  HTTPError,
+  MessageFlags,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type InteractionEditReplyOptions,
+} from 'discord.js';
+import { exportFiles, exportLimits, exportMessages, type ExportFormat } from '../src/discord/history-export.js';
+import { HISTORY_PAGE_SIZE, formatHistoryEmbeds, pageCount } from '../src/discord/history-format.js';
 import { en } from '../src/discord/locales/en.js';
 import { type Replies, repliesFor } from '../src/discord/replies.js';
 import type { PageCursor } from '../src/history/repository.js';
@@ -37,14 +50,48 @@ async function renderPage(userId: string, cursor: PageCursor, pageNo: number, r:
   };
 }
 
-async function renderFile(userId: string, format: 'file' | 'json', r: Replies, { history }: CommandContext): Promise<InteractionEditReplyOptions> {
-  const items = await history.all(userId); // oldest first
-  if (items.length === 0) return { content: r.history.empty };
-  const file =
-    format === 'json'
-      ? new AttachmentBuilder(Buffer.from(historyAsJson(items)), { name: 'history.json' })
-      : new AttachmentBuilder(Buffer.from(historyAsMarkdown(items, r)), { name: 'history.md' });
-  return { content: r.history.fileReady(items.length), files: [file] };
+/** Rows read from PostgreSQL per round trip while exporting: small enough to encode without stalling. */
+const EXPORT_BATCH_ROWS = 200;
+
+/**
+ * Sends the whole history as files that each fit the upload limit Discord gave this interaction:
+ * the first message as the reply, the rest as ephemeral follow-ups, one message built at a time.
+ */
+async function sendFiles(interaction: ChatInputCommandInteraction, format: ExportFormat, r: Replies, { history, exports, logger }: CommandContext): Promise<void> {
+  const userId = interaction.user.id;
+  const slot = await exports.begin(userId, format);
+  if (!slot.ok) {
+    await interaction.editReply({ content: slot.reason === 'running' ? r.history.exportBusy : r.history.exportCooldown(slot.retryAt) });
+    return;
+  }
+  try {
+    const { fileBytes, filesPerMessage } = exportLimits(interaction.attachmentSizeLimit);
+    const files = exportFiles(history.batches(userId, EXPORT_BATCH_ROWS), { format, maxBytes: fileBytes, r });
+    let [sent, exchanges] = [0, 0];
+    for await (const message of exportMessages(files, filesPerMessage)) {
+      const first = sent + 1;
+      sent += message.files.length;
+      exchanges += message.files.reduce((n, f) => n + f.exchanges, 0);
+      const content = !message.last ? r.history.exportPart(first, sent) : first === 1 ? r.history.fileReady(exchanges, sent) : r.history.exportDone(first, sent, exchanges);
+      const attachments = message.files.map((f) => new AttachmentBuilder(f.data, { name: f.name }));
+      await withoutFileBytes(first === 1 ? interaction.editReply({ content, files: attachments }) : interaction.followUp({ content, files: attachments, flags: MessageFlags.Ephemeral }));
+    }
+    if (sent === 0) await interaction.editReply({ content: r.history.empty });
+  } finally {
+    await slot.finish().catch((error: unknown) => logger.warn({ err: error }, 'export cooldown not recorded'));
+  }
+}
+
+/** discord.js keeps the files of a failed request on its error; the log must never carry them. */
+async function withoutFileBytes<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof DiscordAPIError || error instanceof HTTPError) {
+      error.requestBody.files = error.requestBody.files?.map(({ name }) => ({ name, data: `[${name} left out]` }));
+    }
+    throw error;
+  }
 }
 
 const format = localized('historyFormat');
@@ -66,11 +113,11 @@ export default {
     const r = repliesFor(interaction.locale);
     const wanted = interaction.options.getString('format') ?? 'page';
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const reply =
-      wanted === 'file' || wanted === 'json'
-        ? await renderFile(interaction.user.id, wanted, r, context)
-        : await renderPage(interaction.user.id, { kind: 'first' }, 1, r, context);
-    await interaction.editReply(reply);
+    if (wanted === 'file' || wanted === 'json') {
+      await sendFiles(interaction, wanted === 'json' ? 'json' : 'markdown', r, context);
+      return;
+    }
+    await interaction.editReply(await renderPage(interaction.user.id, { kind: 'first' }, 1, r, context));
   },
   async handleButton(interaction, context) {
     const { action, rest } = parseCustomId(interaction.customId);

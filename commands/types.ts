@@ -3,11 +3,17 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { SessionStore } from '../src/chat/session-store.js';
+import type { ExportLimiter } from '../src/history/export-limiter.js';
 import type { HistoryRepository } from '../src/history/repository.js';
+import type { Erasure } from '../src/privacy/erasure.js';
 
 export interface CommandContext {
   sessions: Pick<SessionStore, 'reset' | 'rememberLocale'>;
-  history: Pick<HistoryRepository, 'page' | 'count' | 'clear' | 'all'>;
+  history: Pick<HistoryRepository, 'page' | 'count' | 'summary' | 'batches'>;
+  /** Erases everything held about what a person wrote (/clear-history). */
+  erasure: Pick<Erasure, 'erase'>;
+  /** One history export per person at a time, across replicas. */
+  exports: Pick<ExportLimiter, 'begin'>;
   logger: Logger;
   /** What /help tells people. */
   settings: { sessionTtlSeconds: number; model: string };

@@ -2,5 +2,9 @@
 // folder) works the same under tsx, vitest and compiled JS. `npm run migration:create` writes a new
 // file here; add it to this list.
 import { Migration20261125014410 } from './Migration20261125014410.js';
+import { Migration20261128150000 } from './Migration20261128150000.js';
 
-export const migrationsList = [{ name: 'Migration20261125014410', class: Migration20261125014410 }];
+export const migrationsList = [
+  { name: 'Migration20261125014410', class: Migration20261125014410 },
+  { name: 'Migration20261128150000', class: Migration20261128150000 },
+];

@@ -21,10 +21,12 @@ import { shareRequestBudget } from './discord/request-budget.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
+import { ExportLimiter } from './history/export-limiter.js';
 import { HistoryRepository } from './history/repository.js';
 import { createLogger } from './logger.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
+import { Erasure } from './privacy/erasure.js';
 import { DmStream } from './queue/dm-stream.js';
 import { DmWorker } from './queue/worker.js';
 import { connectRedis } from './redis.js';
@@ -51,13 +53,8 @@ async function main(config: Config): Promise<void> {
   const history = new HistoryRepository(orm);
   const outbox = new HistoryOutbox({ history, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
   const stream = new DmStream(redis, { prefix: config.REDIS_KEY_PREFIX });
-  const metrics = new Metrics({ outboxDepth: () => outbox.depth(), queueDepth: () => stream.depth(), inHand: () => worker.busy });
-  const guards = new Guards(redis, logger, {
-    prefix: config.REDIS_KEY_PREFIX,
-    allowedUserIds: config.ALLOWED_USER_IDS,
-    ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
-    dailyTokenCap: config.DAILY_TOKEN_CAP,
-  });
+  const metrics = new Metrics({ outboxDepth: () => outbox.depth(), queueDepth: () => stream.depth(), inHand: () => worker.held });
+  const guards = new Guards(redis, logger, { prefix: config.REDIS_KEY_PREFIX, allowedUserIds: config.ALLOWED_USER_IDS, dailyTokenCap: config.DAILY_TOKEN_CAP });
   const model = new ModelClient({
     apiKey: config.OPENAI_API_KEY,
     baseURL: config.OPENAI_BASE_URL,
@@ -94,35 +91,49 @@ async function main(config: Config): Promise<void> {
     globalRequestsPerSecond: config.DISCORD_GLOBAL_RPS,
   });
   const onHandled = (outcome: string) => countOutcome(metrics, outcome);
-  const onMessage = createIntake({ stream, logger, onHandled }, { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT });
+  const onMessage = createIntake(
+    { stream, logger, onHandled, allowed: (userId) => guards.allowed(userId) },
+    { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE },
+  );
   // The blocking read holds its connection, so it gets one of its own.
   const reader = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: null, connectTimeout: 5000 });
   reader.on('error', (error) => logger.debug({ err: error }, 'redis reader error'));
+  const subscriber = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: null, connectTimeout: 5000 });
+  subscriber.on('error', (error) => logger.debug({ err: error }, 'redis subscriber error'));
+  // Discord rejected the token (reset or revoked): no request can work until the operator sets the
+  // new one, so this replica takes no more messages (they stay on the stream) and reports not ready.
+  let tokenRejected = false;
+  const onTokenRejected = () => {
+    if (tokenRejected) return;
+    tokenRejected = true;
+    logger.fatal('Discord rejected the bot token (401): it was reset or revoked. Set DISCORD_TOKEN to the new token and restart. Not taking messages until then; they stay queued.');
+    void worker.stop(0);
+  };
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const worker: DmWorker = new DmWorker(
     {
       stream,
       reader,
+      subscriber,
       logger,
       onRedelivered: () => metrics.redelivered.inc(),
       handle: createAnswerer(
-        { conversation, stream, lock, rest: client.rest, logger, guards, localeOf: (userId) => sessions.locale(userId), busy: () => worker.busy, onHandled },
+        { conversation, stream, lock, rest: client.rest, logger, guards, localeOf: (userId) => sessions.locale(userId), busy: () => worker.busy, onHandled, onTokenRejected },
         {
           maxInputChars: config.MAX_INPUT_CHARS,
           logMessageContent: config.LOG_MESSAGE_CONTENT,
           streamReplies: config.STREAM_REPLIES,
           streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
           maxDeliveries: MAX_DELIVERIES,
-          orderStallMs: slowestMessageMs,
         },
       ),
     },
-    { consumer, concurrency: config.WORKER_CONCURRENCY, redeliverAfterMs: config.REDELIVER_AFTER_MS },
+    { consumer, concurrency: config.WORKER_CONCURRENCY, redeliverAfterMs: config.REDELIVER_AFTER_MS, turnStallMs: slowestMessageMs },
   );
   const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };
   const onInteraction = createInteractionRouter(
     commandsByName,
-    { sessions, history, logger, settings },
+    { sessions, history, logger, settings, exports: new ExportLimiter(redis, { prefix: config.REDIS_KEY_PREFIX }), erasure: new Erasure({ sessions, history, outbox, stream }) },
     (command, outcome) => {
       metrics.commands.inc({ command, outcome });
       if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
@@ -149,7 +160,7 @@ async function main(config: Config): Promise<void> {
         {
           metrics,
           checks: {
-            discord: async () => client.isReady(),
+            discord: async () => client.isReady() && !tokenRejected,
             postgres: () => orm.isConnected(),
             redis: async () => (await redis.ping()) === 'PONG',
           },

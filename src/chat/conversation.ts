@@ -17,6 +17,16 @@ export interface IncomingMessage {
   messageId: string;
   text: string;
   receivedAt?: Date;
+  /** Written in a server thread (its own conversation) rather than in DMs. */
+  place?: { guildId: string; threadId: string };
+}
+
+/** The person erased everything after sending this message: it is neither answered nor kept. */
+export class MessageErased extends Error {
+  constructor(readonly messageId: string) {
+    super(`Message ${messageId} was erased before it was answered`);
+    this.name = 'MessageErased';
+  }
 }
 
 /** The reply that stands for a message, and whether it had been recorded before this call. */
@@ -62,8 +72,11 @@ export class ConversationService {
    */
   async answer(message: IncomingMessage, lease: Lease, onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Reply> {
     const { sessions, model } = this.deps;
-    const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId));
+    const place = message.place?.threadId;
+    const sentAt = (message.receivedAt ?? new Date()).getTime();
+    const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId, place));
     if (loaded.reply) return this.stored(message, loaded.reply, true);
+    if (loaded.erasedAt !== null && loaded.erasedAt >= sentAt) throw new MessageErased(message.messageId);
     const firstMessage = loaded.turns === null;
     const earlier = loaded.turns ?? [{ role: 'system', content: this.options.systemPrompt }];
     const fit = fitToBudget([...earlier, { role: 'user', content: message.text }], this.options.contextTokenBudget, this.countTokens);
@@ -85,7 +98,7 @@ export class ConversationService {
       droppedTurns: fit.dropped,
       firstMessage,
     };
-    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns, answer]));
+    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns, answer], { sentAt, place }));
     return this.stored(message, committed.reply, !committed.written);
   }
 
@@ -111,6 +124,7 @@ export class ConversationService {
         model: reply.model,
         usage: reply.usage,
         createdAt: message.receivedAt ?? new Date(),
+        ...(message.place ? { guildId: message.place.guildId, channelId: message.place.threadId } : {}),
       };
       try {
         await this.deps.history.save(exchange, message.username);

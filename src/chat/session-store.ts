@@ -8,16 +8,44 @@ import type { RecordedReply, Turn } from './types.js';
 // A recorded reply is dropped when its message is finished; this only bounds a leftover (a replica
 // that died between acknowledging the message and dropping it).
 const REPLY_TTL_SECONDS = 86_400;
+// How long a /logout or an erasure fences answers still being written for earlier messages: longer
+// than any message can take.
+const FENCE_TTL_SECONDS = 86_400;
 
-// KEYS: lock, reply, session. ARGV: token, reply, reply TTL, turns ('' = leave the session), session TTL.
-// → {1} written · {0, existing reply} already recorded · {-1} the lock is not ours any more.
+// KEYS: lock, replies, session, fence, threads. ARGV: token, message id, reply, reply TTL, turns ('' =
+// leave the session), session TTL, the message's time (ms), '1' if the session is a thread's.
+// → {1} written · {2} reply written, session not (the person forgot or erased the conversation after
+// writing this message) · {0, existing reply} already recorded · {-1} the lock is not ours any more.
 const COMMIT = `
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return {-1} end
-local existing = redis.call('get', KEYS[2])
+local existing = redis.call('hget', KEYS[2], ARGV[2])
 if existing then return {0, existing} end
-redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
-if ARGV[4] ~= '' then redis.call('set', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
+redis.call('hset', KEYS[2], ARGV[2], ARGV[3])
+redis.call('expire', KEYS[2], ARGV[4])
+if ARGV[5] == '' then return {1} end
+if tonumber(redis.call('hget', KEYS[4], 'session') or '0') >= tonumber(ARGV[7]) then return {2} end
+redis.call('set', KEYS[3], ARGV[5], 'EX', ARGV[6])
+if ARGV[8] == '1' then
+  redis.call('sadd', KEYS[5], KEYS[3])
+  redis.call('expire', KEYS[5], ARGV[6])
+end
 return {1}`;
+
+// KEYS: session, threads, fence, replies, locale. ARGV: now (ms), fence TTL, '1' to erase everything
+// (not only the conversation). Forgets the DM conversation and every server-thread conversation of
+// the person, and fences answers still being written for earlier messages. → 1 if there was one.
+const FORGET = `
+local had = redis.call('del', KEYS[1])
+for _, key in ipairs(redis.call('smembers', KEYS[2])) do had = had + redis.call('del', key) end
+redis.call('del', KEYS[2])
+redis.call('hset', KEYS[3], 'session', ARGV[1])
+if ARGV[3] == '1' then
+  redis.call('hset', KEYS[3], 'erased', ARGV[1])
+  redis.call('del', KEYS[4], KEYS[5])
+end
+redis.call('expire', KEYS[3], ARGV[2])
+if had > 0 then return 1 end
+return 0`;
 
 export class LeaseLost extends Error {
   constructor(userId: string) {
@@ -50,49 +78,95 @@ export interface SessionStoreOptions {
   ttlSeconds: number;
 }
 
+/** What the answer to one message starts from. */
+export interface LoadedSession {
+  turns: Turn[] | null;
+  /** The reply recorded for this message by an earlier attempt, if any. */
+  reply: RecordedReply | null;
+  /** When the person last erased everything (ms), if they did recently. */
+  erasedAt: number | null;
+}
+
+/**
+ * Sessions, recorded replies and language per person, all under the person's hash tag. A person has
+ * one conversation in DMs and one per server thread (`place`): what they say privately never reaches
+ * a public thread.
+ */
 export class SessionStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly options: SessionStoreOptions,
   ) {}
 
-  key(userId: string): string {
-    return `${this.options.prefix}session:{${userId}}`;
+  /** The person's DM conversation, or the one of a server thread. */
+  key(userId: string, place?: string): string {
+    return `${this.options.prefix}session:{${userId}}${place ? `:thread:${place}` : ''}`;
+  }
+
+  private threadsKey(userId: string): string {
+    return `${this.options.prefix}threads:{${userId}}`;
+  }
+
+  private fenceKey(userId: string): string {
+    return `${this.options.prefix}fence:{${userId}}`;
+  }
+
+  private repliesKey(userId: string): string {
+    return `${this.options.prefix}replies:{${userId}}`;
   }
 
   /** The user's turns, or `null` when there is no live session. Reading refreshes the expiry. */
-  async load(userId: string): Promise<Turn[] | null> {
-    return parseTurns(await this.redis.getex(this.key(userId), 'EX', this.options.ttlSeconds));
+  async load(userId: string, place?: string): Promise<Turn[] | null> {
+    return parseTurns(await this.redis.getex(this.key(userId, place), 'EX', this.options.ttlSeconds));
   }
 
   /**
-   * The session, and the reply already recorded for this message if one was (a redelivered message),
-   * in one round trip. Reading refreshes the session's expiry.
+   * The session, the reply already recorded for this message if one was (a redelivered message), and
+   * when the person last erased everything, in one round trip. Reading refreshes the session's expiry.
    */
-  async loadForReply(userId: string, messageId: string): Promise<{ turns: Turn[] | null; reply: RecordedReply | null }> {
-    const results = await this.redis.pipeline().getex(this.key(userId), 'EX', this.options.ttlSeconds).get(this.replyKey(userId, messageId)).exec();
-    const [load, reply] = results ?? [];
-    if (load?.[0] || reply?.[0]) throw load?.[0] ?? reply?.[0];
-    return { turns: parseTurns(load?.[1] as string | null), reply: parseReply(reply?.[1] as string | null) };
+  async loadForReply(userId: string, messageId: string, place?: string): Promise<LoadedSession> {
+    const results = await this.redis
+      .pipeline()
+      .getex(this.key(userId, place), 'EX', this.options.ttlSeconds)
+      .hget(this.repliesKey(userId), messageId)
+      .hget(this.fenceKey(userId), 'erased')
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [load, reply, erased] = (results ?? []).map(([, value]) => value as string | null);
+    return { turns: parseTurns(load), reply: parseReply(reply), erasedAt: erased ? Number(erased) : null };
   }
 
   /**
    * Records the reply to a message, and the new session turns with it (atomically), if the lease is
-   * still held and no reply was recorded yet. Returns the reply that stands: this one, or the one
+   * still held and no reply was recorded yet. The turns are not written when the person forgot the
+   * conversation (or erased everything) after sending the message (`sentAt`, ms): an answer being
+   * written at that moment does not bring it back. Returns the reply that stands: this one, or the one
    * recorded earlier. Throws `LeaseLost` when another replica took the user's lock meanwhile.
    */
-  async commit(lease: Lease, messageId: string, reply: RecordedReply, turns: readonly Turn[] | null): Promise<{ reply: RecordedReply; written: boolean }> {
+  async commit(
+    lease: Lease,
+    messageId: string,
+    reply: RecordedReply,
+    turns: readonly Turn[] | null,
+    { sentAt = Date.now(), place }: { sentAt?: number; place?: string | undefined } = {},
+  ): Promise<{ reply: RecordedReply; written: boolean }> {
     const result = (await this.redis.eval(
       COMMIT,
-      3,
+      5,
       lease.key,
-      this.replyKey(lease.userId, messageId),
-      this.key(lease.userId),
+      this.repliesKey(lease.userId),
+      this.key(lease.userId, place),
+      this.fenceKey(lease.userId),
+      this.threadsKey(lease.userId),
       lease.token,
+      messageId,
       JSON.stringify(reply),
       REPLY_TTL_SECONDS,
       turns ? JSON.stringify(turns) : '',
       this.options.ttlSeconds,
+      sentAt,
+      place ? '1' : '0',
     )) as [number, string | null];
     if (result[0] === -1) throw new LeaseLost(lease.userId);
     if (result[0] === 0) return { reply: parseReply(result[1]) ?? reply, written: false };
@@ -101,12 +175,39 @@ export class SessionStore {
 
   /** Drops the recorded reply once the message is finished with. */
   async forgetReply(userId: string, messageId: string): Promise<void> {
-    await this.redis.del(this.replyKey(userId, messageId));
+    await this.redis.hdel(this.repliesKey(userId), messageId);
   }
 
-  /** Forgets the conversation. Returns whether there was one. */
+  /**
+   * Forgets the person's conversations (DM and server threads); an answer still being written for an
+   * earlier message will not bring them back. Returns whether there was one.
+   */
   async reset(userId: string): Promise<boolean> {
-    return (await this.redis.del(this.key(userId))) > 0;
+    return (await this.forget(userId, false)) > 0;
+  }
+
+  /**
+   * Removes everything held in Redis about the person's words: their conversations, replies recorded
+   * for messages in flight, their language; and fences answers still being written for messages sent
+   * before now, which are then neither recorded into a session nor answered if not begun.
+   */
+  async erase(userId: string): Promise<void> {
+    await this.forget(userId, true);
+  }
+
+  private async forget(userId: string, everything: boolean): Promise<number> {
+    return (await this.redis.eval(
+      FORGET,
+      5,
+      this.key(userId),
+      this.threadsKey(userId),
+      this.fenceKey(userId),
+      this.repliesKey(userId),
+      this.localeKey(userId),
+      Date.now(),
+      FENCE_TTL_SECONDS,
+      everything ? '1' : '0',
+    )) as number;
   }
 
   /**
@@ -123,9 +224,5 @@ export class SessionStore {
 
   private localeKey(userId: string): string {
     return `${this.options.prefix}locale:{${userId}}`;
-  }
-
-  replyKey(userId: string, messageId: string): string {
-    return `${this.options.prefix}reply:{${userId}}:${messageId}`;
   }
 }

@@ -23,7 +23,11 @@ export interface Exchange {
   gptResponse: string;
   model: string;
   usage: TokenUsage;
+  /** When the person sent the message. */
   createdAt: Date;
+  /** Where, for a mention in a server: the server and the thread the answer went to. */
+  guildId?: string;
+  channelId?: string;
 }
 
 /**

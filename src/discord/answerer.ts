@@ -10,7 +10,7 @@
 // One log line per message: user id, duration, outcome (never the text unless allowed).
 import type { REST } from 'discord.js';
 import type { Logger } from 'pino';
-import type { ConversationService, IncomingMessage, Reply } from '../chat/conversation.js';
+import { type ConversationService, type IncomingMessage, MessageErased, type Reply } from '../chat/conversation.js';
 import { ChatFailure } from '../chat/errors.js';
 import type { Guards } from '../chat/guards.js';
 import { LeaseLost } from '../chat/session-store.js';
@@ -102,7 +102,15 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       return handled(reason, silent ? { silent: true } : {});
     }
 
-    const message: IncomingMessage = { userId: job.userId, username: job.username, messageId: job.messageId, text: job.text.trim(), receivedAt: new Date(job.createdAt) };
+    const message: IncomingMessage = {
+      userId: job.userId,
+      username: job.username,
+      messageId: job.messageId,
+      text: job.text.trim(),
+      receivedAt: new Date(job.createdAt),
+      // A server thread is a conversation of its own: the answer there never draws on private DMs.
+      ...(job.guildId ? { place: { guildId: job.guildId, threadId: job.openThread ? job.messageId : job.channelId } } : {}),
+    };
     const lease = await deps.lock.acquire(job.userId);
     // This replica is stopping without finishing: free the person at once for the replica taking
     // over (anything this one still tries to record is refused, the lock being gone).
@@ -125,6 +133,12 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       void conversation.forget(message).catch(() => undefined); // expires by itself otherwise
       handled(reply.kind === 'answer' ? 'answered' : reply.outcome, reply.replayed ? { replayed: true } : {});
     } catch (error) {
+      if (error instanceof MessageErased) {
+        // Erased with everything else the person asked to forget: not answered, not kept.
+        await lease.release();
+        await stream.finish(delivery);
+        return handled('erased');
+      }
       const refusal = target?.refusal ?? refusalOf(error);
       if (refusal instanceof Undeliverable) {
         await lease.release();
@@ -167,7 +181,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         typing.stop();
       }
     } catch (error) {
-      if (error instanceof LeaseLost || target.refusal) throw error;
+      if (error instanceof LeaseLost || error instanceof MessageErased || target.refusal) throw error;
       log.error({ err: error }, 'message failed');
       const r = await replies();
       const text = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;

@@ -1,7 +1,7 @@
-// Turns stored exchanges into what Discord shows: one embed per exchange on a /history page, or a
-// whole-history Markdown/JSON file. Pure, so Discord's limit is unit-tested: all embeds of one
-// message hold at most 6000 characters together (one excerpt pair stays far below the 4096 of a
-// single description).
+// Turns stored exchanges into what Discord shows on a /history page: one embed per exchange (the
+// whole history as files is history-export.ts). Pure, so Discord's limit is unit-tested: all embeds
+// of one message hold at most 6000 characters together (one excerpt pair stays far below the 4096 of
+// a single description).
 import type { APIEmbed } from 'discord.js';
 import type { StoredExchange } from '../history/repository.js';
 import type { Replies } from './replies.js';
@@ -28,7 +28,7 @@ function quote(text: string): string {
 
 export function formatExchange(item: StoredExchange, r: Replies, questionChars = QUESTION_CHARS, answerChars = ANSWER_CHARS): string {
   return [
-    `**${r.history.you}** · ${discordTimestamp(item.createdAt)}`,
+    `**${r.history.you}** · ${discordTimestamp(item.createdAt)}${item.channelId ? ` · ${r.history.inThread(item.channelId)}` : ''}`,
     quote(shorten(item.userText, questionChars)),
     `**${r.history.bot}**`,
     quote(shorten(item.gptResponse, answerChars)),
@@ -52,21 +52,4 @@ export function formatHistoryEmbeds(items: readonly StoredExchange[], page: numb
 
 export function pageCount(total: number, pageSize = HISTORY_PAGE_SIZE): number {
   return Math.max(1, Math.ceil(total / pageSize));
-}
-
-/** The whole history as a Markdown document, oldest first, for people who want to keep it. */
-export function historyAsMarkdown(items: readonly StoredExchange[], r: Replies): string {
-  const lines = [`# ${r.history.fileTitle}`, ''];
-  for (const item of items) {
-    lines.push(`## ${item.createdAt.toISOString()}`, '', `**${r.history.you}:**`, '', item.userText, '', `**${r.history.bot}** (${item.model}):`, '', item.gptResponse, '');
-  }
-  return lines.join('\n');
-}
-
-export function historyAsJson(items: readonly StoredExchange[]): string {
-  return JSON.stringify(
-    items.map((i) => ({ time: i.createdAt.toISOString(), you: i.userText, bot: i.gptResponse, model: i.model, tokens: i.totalTokens, discordMessageId: i.discordMessageId })),
-    null,
-    2,
-  );
 }

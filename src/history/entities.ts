@@ -1,5 +1,6 @@
 // The stored data: one `User` identity per Discord user (keyed by the Discord id, a snowflake
-// string: it exceeds 2^53, so never a JS number) and one `Message` row per answered DM.
+// string: it exceeds 2^53, so never a JS number), one `Message` row per answered DM, and an
+// `Erasure` tombstone per person who cleared their history.
 import { defineEntity, p } from '@mikro-orm/core';
 
 export const User = defineEntity({
@@ -27,8 +28,24 @@ export const Message = defineEntity({
     completionTokens: p.integer().default(0),
     totalTokens: p.integer().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** Where it happened: both null in a DM; the server and the thread for a mention in a server. */
+    guildId: p.string().length(20).nullable(),
+    channelId: p.string().length(20).nullable(),
   },
   indexes: [{ name: 'messages_user_id_id_idx', properties: ['user', 'id'] }],
 });
 
-export const entities = [User, Message];
+/**
+ * A person who erased their history, and when: no words, no name. An answer that was being written
+ * at that moment (for a message sent before it) is not stored afterwards.
+ */
+export const Erasure = defineEntity({
+  name: 'Erasure',
+  tableName: 'erasures',
+  properties: {
+    user: p.string().length(20).primary().fieldName('user_id'),
+    erasedAt: p.datetime(),
+  },
+});
+
+export const entities = [User, Message, Erasure];

@@ -40,6 +40,22 @@ export class HistoryOutbox {
     }
   }
 
+  /** Where exchanges that can never be stored are set aside (so they do not block the others). */
+  get deadKey(): string {
+    return `${this.options.prefix}outbox:dead`;
+  }
+
+  /** Removes every parked exchange of the person, from the outbox and the dead-letter list. Returns how many. */
+  async purge(userId: string): Promise<number> {
+    let removed = 0;
+    for (const key of [this.key, this.deadKey]) {
+      for (const raw of await this.deps.redis.lrange(key, 0, -1)) {
+        if (ownerOf(raw) === userId) removed += await this.deps.redis.lrem(key, 0, raw);
+      }
+    }
+    return removed;
+  }
+
   depth(): Promise<number> {
     return this.deps.redis.llen(this.key);
   }
@@ -79,5 +95,13 @@ export class HistoryOutbox {
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+function ownerOf(raw: string): string | null {
+  try {
+    return (JSON.parse(raw) as Entry).exchange.discordUserId;
+  } catch {
+    return null;
   }
 }

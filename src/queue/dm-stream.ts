@@ -122,6 +122,26 @@ if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then retu
 redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
+// KEYS: stream, order. ARGV: group, the person's id as it appears in a job ('"userId":"<id>"').
+// Removes every unfinished entry of the person (their words, waiting to be answered) and moves their
+// turn past all of them, so their next message does not wait for ones that are gone. → how many.
+const PURGE = `
+local removed = 0
+local entries = redis.call('xrange', KEYS[1], '-', '+')
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'job' and string.find(fields[i + 1], ARGV[2], 1, true) then
+      redis.call('xack', KEYS[1], ARGV[1], entry[1])
+      redis.call('xdel', KEYS[1], entry[1])
+      removed = removed + 1
+    end
+  end
+end
+local seq = redis.call('hget', KEYS[2], 'seq')
+if seq then redis.call('hset', KEYS[2], 'next', tonumber(seq) + 1) end
+return removed`;
+
 type RawEntry = [id: string, fields: string[] | null];
 
 export interface DmStreamOptions {
@@ -235,6 +255,14 @@ export class DmStream {
   async finish(delivery: Delivery): Promise<void> {
     const { userId } = delivery.job;
     await this.redis.eval(FINISH, 2, this.key, this.orderKey(userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS, this.turnsChannel, userId);
+  }
+
+  /**
+   * Removes the person's unfinished messages from the stream (they erased everything). A replica
+   * answering one of them finds it erased (see ConversationService) and drops it.
+   */
+  async purge(userId: string): Promise<number> {
+    return (await this.redis.eval(PURGE, 2, this.key, this.orderKey(userId), this.group, `"userId":${JSON.stringify(userId)}`)) as number;
   }
 
   /** Makes entries this consumer holds look abandoned (idle for `idleMs`), so another replica takes them now. */

@@ -16,7 +16,7 @@ describe('history in PostgreSQL', () => {
   it('applies the migrations on an empty database, with the index /history needs', async () => {
     const conn = db.orm.em.getConnection();
     const tables = await conn.execute<{ tablename: string }[]>(`select tablename from pg_tables where schemaname = 'public' order by tablename`);
-    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(['messages', 'mikro_orm_migrations', 'users']);
+    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(['erasures', 'messages', 'mikro_orm_migrations', 'users']);
     const indexes = await conn.execute<{ indexdef: string }[]>(`select indexdef from pg_indexes where tablename = 'messages'`);
     expect(indexes.map((i: { indexdef: string }) => i.indexdef).join('\n')).toMatch(/\(user_id, id\)/);
     // Running again applies nothing.
@@ -65,14 +65,50 @@ describe('history in PostgreSQL', () => {
     expect(everything).not.toContain('bob secret');
   });
 
-  it('clears only the caller’s exchanges and says how many', async () => {
+  it('erases only the caller’s exchanges up to the one they were shown, and their name', async () => {
     const alice = snowflake();
     const bob = snowflake();
-    for (let i = 0; i < 3; i++) await history.save(exchange({ discordUserId: alice }));
-    await history.save(exchange({ discordUserId: bob }));
-    expect(await history.clear(alice)).toBe(3);
-    expect(await history.count(alice)).toBe(0);
+    for (let i = 0; i < 3; i++) await history.save(exchange({ discordUserId: alice }), 'alice');
+    await history.save(exchange({ discordUserId: bob }), 'bob');
+    const { count, newestId } = await history.summary(alice);
+    expect(count).toBe(3);
+    const later = exchange({ discordUserId: alice, userText: 'written after the question' });
+    await history.save(later, 'alice');
+    expect(await history.erase(alice, newestId, new Date())).toBe(3);
+    const left = await history.page(alice, { kind: 'first' }, 5);
+    expect(left.items.map((m) => m.userText)).toEqual(['written after the question']);
     expect(await history.count(bob)).toBe(1);
-    expect(await history.clear(alice)).toBe(0);
+    const users = await db.orm.em.getConnection().execute<{ id: string; username: string | null }[]>('select id, username from users where id in (?, ?) order by username', [alice, bob]);
+    expect(users).toEqual([{ id: bob, username: 'bob' }, { id: alice, username: null }]);
+    // With nothing left, the identity row goes too: only the tombstone (id and time) remains.
+    expect(await history.erase(alice, left.items[0]!.id, new Date())).toBe(1);
+    expect(await db.orm.em.getConnection().execute('select 1 from users where id = ?', [alice])).toEqual([]);
+    const tombstone = await db.orm.em.getConnection().execute<Record<string, unknown>[]>('select * from erasures where user_id = ?', [alice]);
+    expect(Object.keys(tombstone[0]!).sort()).toEqual(['erased_at', 'user_id']);
+  });
+
+  it('does not store an answer to a message sent before the erasure, nor anything of the person with it', async () => {
+    const carol = snowflake();
+    const sentBefore = new Date(Date.now() - 1000);
+    await history.erase(carol, null, new Date());
+    expect(await history.save(exchange({ discordUserId: carol, createdAt: sentBefore }), 'carol')).toBe(false);
+    expect(await history.count(carol)).toBe(0);
+    expect(await db.orm.em.getConnection().execute('select 1 from users where id = ?', [carol])).toEqual([]);
+    // A message sent after it is kept as usual.
+    expect(await history.save(exchange({ discordUserId: carol, createdAt: new Date(Date.now() + 10) }), 'carol')).toBe(true);
+  });
+
+  it('records where an exchange happened: a DM, or a server thread', async () => {
+    const dan = snowflake();
+    const [guildId, threadId] = [snowflake(), snowflake()];
+    await history.save(exchange({ discordUserId: dan, userText: 'in a DM' }));
+    await history.save(exchange({ discordUserId: dan, userText: 'in a thread', guildId, channelId: threadId }));
+    const rows = await db.orm.em
+      .getConnection()
+      .execute<{ user_text: string; guild_id: string | null; channel_id: string | null }[]>('select user_text, guild_id, channel_id from messages where user_id = ? order by id', [dan]);
+    expect(rows).toEqual([
+      { user_text: 'in a DM', guild_id: null, channel_id: null },
+      { user_text: 'in a thread', guild_id: guildId, channel_id: threadId },
+    ]);
   });
 });

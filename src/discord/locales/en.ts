@@ -21,6 +21,7 @@ export const en = {
   loggedOut: "Done: I've forgotten our current conversation. Your history is kept.",
   noSessionToReset: 'There was no conversation to forget. Your history is kept.',
   history: {
+    inThread: (channelId: string) => `in the server thread <#${channelId}>`,
     empty: "You don't have any saved conversations yet. Send me a DM to start one.",
     footer: (page: number, pages: number, total: number) => `Page ${page} of ${pages} · ${plural(total, 'exchange')}`,
     you: 'You',
@@ -28,15 +29,23 @@ export const en = {
     previous: 'Previous',
     next: 'Next',
     expired: 'That history view is out of date. Run /history again.',
-    fileReady: (total: number) => `Here is your whole history: ${plural(total, 'exchange')}.`,
+    fileReady: (exchanges: number, files: number) => `Here is your whole history: ${plural(exchanges, 'exchange')} in ${plural(files, 'file')}.`,
     fileTitle: 'Conversation history',
+    exportPart: (first: number, last: number) => `Your history, files ${first}–${last}. More files follow in the next message…`,
+    exportDone: (first: number, last: number, exchanges: number) =>
+      `Files ${first}–${last}. That's your whole history: ${plural(exchanges, 'exchange')} in ${plural(last, 'file')}.`,
+    exportCut: (bytes: number) => `✂ Cut here: this exchange is larger than the largest file Discord lets me send (${bytes} bytes).`,
+    exportBusy: 'Your history export is already on its way. Wait for it to finish before asking for another.',
+    exportCooldown: (retryAt: Date) => `You exported your history a moment ago. You can export it again ${when(retryAt)}.`,
   },
   clear: {
-    confirm: (count: number) => `Delete all ${plural(count, 'saved exchange')} and forget our current conversation? This can't be undone.`,
+    confirm: (count: number, expiresAt: Date) =>
+      `Delete all ${plural(count, 'saved exchange')}, our current conversations and everything else I keep about what you wrote? This can't be undone. Messages you send after this stay. This button works until ${when(expiresAt)}.`,
     nothing: "You don't have any saved history, so there's nothing to delete.",
     confirmButton: 'Delete everything',
     cancelButton: 'Cancel',
-    done: (count: number) => `Deleted ${plural(count, 'exchange')} and forgot our current conversation.`,
+    done: (count: number) => `Deleted ${plural(count, 'exchange')} and forgot our conversations. Nothing you wrote before this is kept.`,
+    expired: 'That confirmation has expired, so nothing was deleted. Run /clear-history again.',
     cancelled: 'Cancelled. Nothing was deleted.',
   },
   help: (ttlMinutes: number, model: string) =>

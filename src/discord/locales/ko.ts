@@ -20,6 +20,7 @@ export const ko: Replies = {
   loggedOut: '완료: 지금까지의 대화를 잊었어요. 기록은 그대로 남아 있어요.',
   noSessionToReset: '잊을 대화가 없었어요. 기록은 그대로 남아 있어요.',
   history: {
+    inThread: (channelId) => `서버 스레드 <#${channelId}>에서`,
     empty: '아직 저장된 대화가 없어요. DM을 보내서 대화를 시작해 보세요.',
     footer: (page, pages, total) => `${pages}쪽 중 ${page}쪽 · 대화 ${total}개`,
     you: '나',
@@ -27,15 +28,22 @@ export const ko: Replies = {
     previous: '이전',
     next: '다음',
     expired: '오래된 기록 화면이에요. /history 를 다시 실행해 주세요.',
-    fileReady: (total) => `전체 기록이에요: 대화 ${total}개.`,
+    fileReady: (exchanges, files) => `전체 기록이에요: 대화 ${exchanges}개, 파일 ${files}개.`,
     fileTitle: '대화 기록',
+    exportPart: (first, last) => `기록 파일 ${first}–${last}번이에요. 나머지 파일은 다음 메시지로 보낼게요…`,
+    exportDone: (first, last, exchanges) => `기록 파일 ${first}–${last}번이에요. 전체 기록을 모두 보냈어요: 대화 ${exchanges}개, 파일 ${last}개.`,
+    exportCut: (bytes) => `✂ 여기서 잘렸어요: 이 대화는 Discord로 보낼 수 있는 가장 큰 파일(${bytes}바이트)보다 커요.`,
+    exportBusy: '기록을 내보내는 중이에요. 끝난 뒤에 다시 요청해 주세요.',
+    exportCooldown: (retryAt) => `방금 기록을 내보냈어요. ${when(retryAt)} 다시 내보낼 수 있어요.`,
   },
   clear: {
-    confirm: (count) => `저장된 대화 ${count}개를 모두 지우고 지금 대화도 잊을까요? 되돌릴 수 없어요.`,
+    confirm: (count, expiresAt) =>
+      `저장된 대화 ${count}개와 지금 대화, 그리고 내가 쓴 내용으로 남아 있는 모든 것을 지울까요? 되돌릴 수 없어요. 이 뒤에 보내는 메시지는 남아요. 이 버튼은 ${when(expiresAt)}까지 쓸 수 있어요.`,
     nothing: '저장된 기록이 없어서 지울 것이 없어요.',
     confirmButton: '모두 지우기',
     cancelButton: '취소',
-    done: (count) => `대화 ${count}개를 지우고 지금 대화도 잊었어요.`,
+    done: (count) => `대화 ${count}개를 지우고 대화 내용도 잊었어요. 이전에 쓴 내용은 아무것도 남지 않아요.`,
+    expired: '확인 시간이 지나서 아무것도 지우지 않았어요. /clear-history 를 다시 실행해 주세요.',
     cancelled: '취소했어요. 아무것도 지우지 않았어요.',
   },
   help: (ttlMinutes, model) =>
