@@ -1,7 +1,9 @@
 // Structured logging (pino). Secrets are redacted by path and by value, so a token that ends up
-// inside an error message or a URL never reaches the log.
+// inside an error message or a URL never reaches the log. Errors go through one serializer
+// (log-errors.ts) that keeps the diagnosis and drops what a person wrote.
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/index.js';
+import { serializeError } from './log-errors.js';
 
 export type { Logger };
 
@@ -46,6 +48,17 @@ export function createLogger(
     {
       level: config.LOG_LEVEL,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      serializers: { err: serializeError, error: serializeError, cause: serializeError },
+      hooks: {
+        // Given no message, pino would write the error's own (a statement with its values, say).
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          const error = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
+          if (error === undefined || rest.length > 0 || typeof first !== 'object') return method.apply(this, args);
+          const { message, type } = serializeError(error);
+          return method.call(this, first as object, message ?? type);
+        },
+      },
       base: { service: 'discord-gpt' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

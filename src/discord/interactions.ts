@@ -15,11 +15,20 @@ async function tell(interaction: RepliableInteraction, content: string): Promise
 }
 
 /** Another process (or a gateway replay) acknowledged this interaction first: nothing to do. */
-function alreadyHandled(error: unknown): boolean {
-  return (
-    error instanceof DiscordAPIError &&
-    (error.code === RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged || error.code === RESTJSONErrorCodes.UnknownInteraction)
-  );
+function alreadyAcknowledged(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged;
+}
+
+/**
+ * This replica answered too late. Discord: "you must send an initial response within 3 seconds of
+ * receiving the event. If the 3 second deadline is exceeded, the token will be invalidated"
+ * (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-callback), and
+ * the callback then fails with JSON error code 10062 "Unknown interaction"
+ * (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes). The
+ * claim kept the other replicas away, so the person saw "The application did not respond".
+ */
+function expired(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownInteraction;
 }
 
 export function createInteractionRouter(
@@ -57,8 +66,12 @@ export function createInteractionRouter(
         await command.handleButton(interaction, { ...context, logger: log });
       }
     } catch (error) {
-      if (alreadyHandled(error)) {
+      if (alreadyAcknowledged(error)) {
         outcome = 'already_acknowledged';
+      } else if (expired(error)) {
+        // Nothing can be sent any more: the token is gone.
+        outcome = 'expired';
+        log.warn({ err: error, ageMs: Date.now() - interaction.createdTimestamp }, 'interaction expired before this replica answered');
       } else {
         outcome = 'error';
         log.error({ err: error }, 'interaction failed');
