@@ -117,6 +117,33 @@ async function overheadSeries(s: Stage, count: number): Promise<number[]> {
   return times;
 }
 
+/**
+ * Sends a DM and resolves when the fake Discord first holds the whole answer `expected` in that DM
+ * (after any edits): what the person waits for, not the first words. Also gives the first words' time.
+ */
+function timeToWholeAnswer(discord: FakeDiscord, user: FakeUser, text: string, expected: string): Promise<{ whole: number; first: number }> {
+  return new Promise((resolve) => {
+    const before = discord.botMessagesTo(user).length;
+    let sentAt = 0;
+    let first = 0;
+    const check = () => {
+      const sent = discord.botMessagesTo(user).slice(before);
+      if (sent.length && !first) first = performance.now() - sentAt;
+      if (sent.some((m) => m.content === expected)) {
+        off();
+        resolve({ whole: performance.now() - sentAt, first });
+      }
+    };
+    const off = discord.onChange(check);
+    sentAt = performance.now();
+    discord.sendDm(user, text);
+  });
+}
+
+/** Message requests (posts and edits in DMs) the bot made since `from`. */
+const messageRequests = (discord: FakeDiscord, from = 0) =>
+  discord.requests.slice(from).filter((r) => /^\/channels\/\d+\/messages(\/\d+)?$/.test(r.path) && (r.method === 'POST' || r.method === 'PATCH')).length;
+
 /** Resident memory of the bot process (`npm start` runs one node process). */
 async function rssMb(bot: BotProcess): Promise<number> {
   const status = await readFile(`/proc/${bot.child.pid}/status`, 'utf8');
@@ -139,6 +166,60 @@ if (runs('overhead')) {
   report('floor p50/p95/p99', `${ms(f.p50)} / ${ms(f.p95)} / ${ms(f.p99)}`);
   report('bot   p50/p95/p99', `${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.p99)}`);
   report('bot/floor at p95', `${(b.p95 / f.p95).toFixed(2)}×`, '≤ 1.5×');
+}
+
+// ---- 1b. whole answers: one person's back-to-back DMs, and 300 people at once --------------------
+if (runs('whole')) {
+  process.stdout.write('\n1b. Whole answer visible: one person sends 3 DMs back to back (zero-latency model, streaming on), 60 rounds\n');
+  const series = async (s: Stage) => {
+    const people = Array.from({ length: 10 }, (_, i) => s.discord.user(`b2b${i}`));
+    for (const u of people) await timeToWholeAnswer(s.discord, u, 'warm up', 'You said: warm up');
+    const times: number[] = [];
+    const requestsBefore = messageRequests(s.discord);
+    for (let round = 0; round < 60; round++) {
+      const u = people[round % people.length]!;
+      const texts = [0, 1, 2].map((k) => `round ${round} part ${k}`);
+      const done = texts.map((t) => timeToWholeAnswer(s.discord, u, t, `You said: ${t}`));
+      times.push(...(await Promise.all(done)).map((d) => d.whole));
+      await sleep(60); // stay under Discord's 50 requests/s for both bots
+    }
+    return { times, requestsPerAnswer: (messageRequests(s.discord) - requestsBefore) / 180 };
+  };
+  const floor = await stage({}, 'bench/floor-bot.ts');
+  const f = await series(floor);
+  await floor.stop();
+  const bot = await stage({ RATE_LIMIT_PER_MINUTE: '0' });
+  const b = await series(bot);
+  const nonceHits = bot.discord.nonceHits;
+  await bot.stop();
+  const sum = (t: number[]) => ({ p50: percentile(t, 50), p95: percentile(t, 95) });
+  results.backToBack = { floor: { ...sum(f.times), requestsPerAnswer: f.requestsPerAnswer }, bot: { ...sum(b.times), requestsPerAnswer: b.requestsPerAnswer }, nonceHits };
+  report('back to back, floor whole answer p50/p95', `${ms(sum(f.times).p50)} / ${ms(sum(f.times).p95)}, ${f.requestsPerAnswer.toFixed(2)} req/answer`);
+  report('back to back, bot whole answer p50/p95', `${ms(sum(b.times).p50)} / ${ms(sum(b.times).p95)}, ${b.requestsPerAnswer.toFixed(2)} req/answer, nonce hits ${nonceHits}`);
+  report('back to back, bot/floor p50 and p95', `${(sum(b.times).p50 / sum(f.times).p50).toFixed(2)}× / ${(sum(b.times).p95 / sum(f.times).p95).toFixed(2)}×`, '≤ 1.3×');
+
+  process.stdout.write('\n1c. Saturation: 300 people at once; the model starts after 300 ms and writes ~720 characters in ~3 s\n');
+  const answerFor = (r: { messages: { content: string }[] }) => `${r.messages.at(-1)?.content}: ${'a fairly long answer that streams. '.repeat(20)}`.trim();
+  const saturate = async (s: Stage, label: string) => {
+    s.openai.setReply(answerFor as never);
+    s.openai.latencyMs = 300;
+    s.openai.chunkDelayMs = 25; // ~120 words: about 3 s
+    const people = Array.from({ length: 300 }, (_, i) => s.discord.user(`${label}${i}`));
+    const requestsBefore = messageRequests(s.discord);
+    const started = performance.now();
+    const timings = await Promise.all(people.map((u, i) => timeToWholeAnswer(s.discord, u, `q${i}`, answerFor({ messages: [{ content: `q${i}` }] }))));
+    const all = performance.now() - started;
+    return { allVisibleMs: all, firstP50: percentile(timings.map((t) => t.first), 50), wholeP50: percentile(timings.map((t) => t.whole), 50), requestsPerAnswer: (messageRequests(s.discord) - requestsBefore) / 300 };
+  };
+  const floorN = await stage({}, 'bench/floor-bot.ts');
+  const fN = await saturate(floorN, 'sf');
+  await floorN.stop();
+  const botN = await stage({ RATE_LIMIT_PER_MINUTE: '0' });
+  const bN = await saturate(botN, 'sb');
+  await botN.stop();
+  results.saturation = { floor: fN, bot: bN };
+  report('saturation, floor: all visible / first words p50 / req per answer', `${ms(fN.allVisibleMs)} / ${ms(fN.firstP50)} / ${fN.requestsPerAnswer.toFixed(2)}`);
+  report('saturation, bot: all visible / first words p50 / req per answer', `${ms(bN.allVisibleMs)} / ${ms(bN.firstP50)} / ${bN.requestsPerAnswer.toFixed(2)}`, '≤ 1.1× floor, ≤ 1.1 req, first ≤ floor');
 }
 
 // ---- 2. time to first visible text ---------------------------------------------------------------

@@ -18,6 +18,7 @@ import { createDiscordClient } from './discord/client.js';
 import { createAnswerer } from './discord/answerer.js';
 import { createIntake } from './discord/intake.js';
 import { shareRequestBudget } from './discord/request-budget.js';
+import { StreamBudget } from './discord/stream-budget.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
@@ -62,6 +63,7 @@ async function main(config: Config): Promise<void> {
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     maxRetries: config.OPENAI_MAX_RETRIES,
     maxReplyTokens: config.MAX_REPLY_TOKENS,
+    promptCacheKey: config.OPENAI_PROMPT_CACHE_KEY,
     observe: (seconds, outcome) => metrics.modelLatency.observe({ outcome }, seconds),
   });
   const sessions = new SessionStore(redis, { prefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
@@ -79,6 +81,7 @@ async function main(config: Config): Promise<void> {
       onAnswered: (userId, completion) => {
         metrics.tokens.inc({ kind: 'prompt' }, completion.usage.promptTokens);
         metrics.tokens.inc({ kind: 'completion' }, completion.usage.completionTokens);
+        metrics.tokens.inc({ kind: 'cached' }, completion.usage.cachedTokens ?? 0);
         void guards.spend(userId, completion.usage.totalTokens);
       },
     },
@@ -118,7 +121,19 @@ async function main(config: Config): Promise<void> {
       logger,
       onRedelivered: () => metrics.redelivered.inc(),
       handle: createAnswerer(
-        { conversation, stream, lock, rest: client.rest, logger, guards, localeOf: (userId) => sessions.locale(userId), busy: () => worker.busy, onHandled, onTokenRejected },
+        {
+          conversation,
+          stream,
+          lock,
+          rest: client.rest,
+          logger,
+          guards,
+          localeOf: (userId) => sessions.locale(userId),
+          busy: () => worker.busy,
+          onHandled,
+          onTokenRejected,
+          streamBudget: new StreamBudget(client.rest, config.STREAM_EDIT_INTERVAL_MS),
+        },
         {
           maxInputChars: config.MAX_INPUT_CHARS,
           logMessageContent: config.LOG_MESSAGE_CONTENT,

@@ -36,11 +36,19 @@ export type FitResult =
   | { ok: false; tokens: number };
 
 /**
- * Keeps the leading system prompt and the newest turn, and as many of the most recent turns in
- * between as fit in `budget` tokens. Older turns go first; a user/assistant pair is dropped together
- * so the model never sees an answer without its question.
+ * Share of the budget a conversation is trimmed down to once it no longer fits. Trimming in blocks
+ * rather than one turn at a time keeps the start of the prompt the same for the next several
+ * requests, so a provider's prompt cache (OpenAI caches by exact prefix) applies to them.
  */
-export function fitToBudget(turns: readonly Turn[], budget: number, count: TokenCounter): FitResult {
+export const TRIM_TO_SHARE = 0.7;
+
+/**
+ * Keeps the leading system prompt and the newest turn, and the turns in between as they are while
+ * everything fits in `budget` tokens. When it does not, older turns are dropped until what is left
+ * fits in `keepShare` of the budget (the most recent stretch, unbroken); a user/assistant pair is
+ * dropped together so the model never sees an answer without its question.
+ */
+export function fitToBudget(turns: readonly Turn[], budget: number, count: TokenCounter, keepShare = TRIM_TO_SHARE): FitResult {
   const system = turns[0]?.role === 'system' ? [turns[0]] : [];
   const newest = turns.at(-1);
   if (!newest || (system.length && turns.length === 1)) {
@@ -49,13 +57,16 @@ export function fitToBudget(turns: readonly Turn[], budget: number, count: Token
   const middle = turns.slice(system.length, -1);
   const fixed = countTokens([...system, newest], count);
   if (fixed > budget) return { ok: false, tokens: fixed };
+  const all = countTokens(turns, count);
+  if (all <= budget) return { ok: true, turns: [...turns], tokens: all, dropped: 0 };
 
+  const target = Math.max(fixed, Math.floor(budget * keepShare));
   let used = fixed;
   let keepFrom = middle.length;
-  // Walk back from the newest, one turn at a time, until the budget is spent.
+  // Walk back from the newest, one turn at a time, until the target is reached.
   while (keepFrom > 0) {
     const cost = count(middle[keepFrom - 1]!);
-    if (used + cost > budget) break;
+    if (used + cost > target) break;
     used += cost;
     keepFrom--;
   }

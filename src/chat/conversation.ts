@@ -1,6 +1,6 @@
 // The conversation core: one incoming message in, one recorded reply out. It knows nothing of Discord.
 //   (caller holds the user's lock) → session + recorded reply → fitToBudget → model.complete
-//   → commit(reply record + session, fenced by the lock) → history.save
+//   → commit(reply record + session, fenced by the lock); once the reply is shown: keep → history.save
 // A message is answered at most once: the reply is recorded with the session update, and a message
 // that comes back (a replica died before finishing it) gets the recorded reply, not a new model call.
 import type { Logger } from 'pino';
@@ -34,7 +34,7 @@ export type Reply = RecordedReply & { replayed: boolean };
 
 export interface ModelPort {
   readonly model: string;
-  complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Completion>;
+  complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string): Promise<Completion>;
 }
 
 export interface HistoryPort {
@@ -75,7 +75,7 @@ export class ConversationService {
     const place = message.place?.threadId;
     const sentAt = (message.receivedAt ?? new Date()).getTime();
     const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId, place));
-    if (loaded.reply) return this.stored(message, loaded.reply, true);
+    if (loaded.reply) return { ...loaded.reply, replayed: true };
     if (loaded.erasedAt !== null && loaded.erasedAt >= sentAt) throw new MessageErased(message.messageId);
     const firstMessage = loaded.turns === null;
     const earlier = loaded.turns ?? [{ role: 'system', content: this.options.systemPrompt }];
@@ -84,7 +84,8 @@ export class ConversationService {
       throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     }
 
-    const completion = await model.complete(fit.turns, onDelta, signal);
+    // The cache key follows the conversation (the person, and the thread if any): its prompts share a prefix.
+    const completion = await model.complete(fit.turns, onDelta, signal, place ? `${message.userId}:${place}` : message.userId);
     this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
@@ -99,13 +100,13 @@ export class ConversationService {
       firstMessage,
     };
     const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns, answer], { sentAt, place }));
-    return this.stored(message, committed.reply, !committed.written);
+    return { ...committed.reply, replayed: !committed.written };
   }
 
   /** Records a notice (a refusal or a failure) as the reply to a message, unless a reply stands already. */
   async notice(message: IncomingMessage, lease: Lease, outcome: string, text: string): Promise<Reply> {
     const committed = await this.memory(() => this.deps.sessions.commit(lease, message.messageId, { kind: 'notice', outcome, text }, null));
-    return this.stored(message, committed.reply, !committed.written);
+    return { ...committed.reply, replayed: !committed.written };
   }
 
   /** Drops the recorded reply once the message is finished with (delivered and acknowledged). */
@@ -113,8 +114,12 @@ export class ConversationService {
     await this.deps.sessions.forgetReply(message.userId, message.messageId);
   }
 
-  /** Keeps an answered exchange in history (idempotent: a replayed reply is not stored twice). */
-  private async stored(message: IncomingMessage, reply: RecordedReply, replayed: boolean): Promise<Reply> {
+  /**
+   * Keeps an answered exchange in history (idempotent: a replayed reply is not stored twice). Called
+   * once the reply is shown, so storing it never delays what the person sees; a replica that dies
+   * before this leaves the message to be taken over, and the recorded reply is kept then.
+   */
+  async keep(message: IncomingMessage, reply: RecordedReply): Promise<void> {
     if (reply.kind === 'answer') {
       const exchange: Exchange = {
         discordUserId: message.userId,
@@ -133,7 +138,6 @@ export class ConversationService {
         this.deps.logger.error({ err: error, userId: message.userId, messageId: message.messageId }, 'history save failed');
       }
     }
-    return { ...reply, replayed };
   }
 
   private async memory<T>(op: () => Promise<T>): Promise<T> {

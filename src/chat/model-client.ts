@@ -1,6 +1,7 @@
 // Talks to the chat model through the official openai SDK. The SDK already retries 429/5xx/connection
 // errors with exponential backoff and honours `retry-after`; this module sets the limits and turns
 // whatever is left into a `ChatFailure`.
+import { createHmac } from 'node:crypto';
 import OpenAI from 'openai';
 import { ChatFailure } from './errors.js';
 import type { TokenUsage, Turn } from './types.js';
@@ -12,6 +13,11 @@ export interface ModelClientOptions {
   timeoutMs: number;
   maxRetries: number;
   maxReplyTokens: number;
+  /**
+   * Sends OpenAI's `prompt_cache_key` (a keyed hash of the person, never their id) so one person's
+   * requests land on the same prompt cache. Some OpenAI-compatible servers refuse unknown fields.
+   */
+  promptCacheKey?: boolean;
   /** Called after every call with its duration and outcome (for metrics). */
   observe?: (seconds: number, outcome: string) => void;
 }
@@ -38,17 +44,23 @@ export class ModelClient {
     return this.options.model;
   }
 
+  /** The same for every request of one person, and says nothing of who they are without the key. */
+  private cacheKey(person: string): string {
+    return createHmac('sha256', this.options.apiKey).update(person).digest('base64url').slice(0, 32);
+  }
+
   /**
    * Asks the model for the next answer. With `onDelta`, the answer is streamed and `onDelta` gets
    * each piece of text as it arrives; either way the full answer is returned at the end.
    */
-  async complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal): Promise<Completion> {
+  async complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string): Promise<Completion> {
     const started = performance.now();
     const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
-    const request = {
+    const request: ChatRequest = {
       model: this.options.model,
       messages: turns.map((t) => ({ role: t.role, content: t.content })),
       max_tokens: this.options.maxReplyTokens,
+      ...(this.options.promptCacheKey && cacheFor ? { prompt_cache_key: this.cacheKey(cacheFor) } : {}),
     };
     try {
       const result = onDelta ? await this.streamed(request, onDelta, signal) : await this.whole(request, signal);
@@ -90,13 +102,16 @@ export class ModelClient {
   }
 }
 
-type ChatRequest = { model: string; messages: { role: Turn['role']; content: string }[]; max_tokens: number };
+type ChatRequest = { model: string; messages: { role: Turn['role']; content: string }[]; max_tokens: number; prompt_cache_key?: string };
 
-function toUsage(usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): TokenUsage {
+type ReportedUsage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null };
+
+function toUsage(usage: ReportedUsage | null | undefined): TokenUsage {
   return {
     promptTokens: usage?.prompt_tokens ?? 0,
     completionTokens: usage?.completion_tokens ?? 0,
     totalTokens: usage?.total_tokens ?? 0,
+    cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
   };
 }
 

@@ -13,6 +13,8 @@ export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Prompt tokens the provider served from its prompt cache (billed at a fraction). */
+  cachedTokens?: number;
 }
 
 /** One answered message: what the person said and what the model replied. */

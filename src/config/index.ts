@@ -28,6 +28,7 @@ export const configSchema = z.object({
   OPENAI_TIMEOUT_MS: int(1000, 60_000),
   OPENAI_MAX_RETRIES: int(0, 2),
   MAX_REPLY_TOKENS: int(16, 1024),
+  OPENAI_PROMPT_CACHE_KEY: bool(true),
   SYSTEM_PROMPT: z.string().trim().min(1).default(DEFAULT_SYSTEM_PROMPT),
   SESSION_TTL_SECONDS: int(60, 3600),
   CONTEXT_TOKEN_BUDGET: int(256, 3000),

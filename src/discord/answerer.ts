@@ -20,6 +20,7 @@ import { refusalOf, TokenRejected, Undeliverable } from './refusals.js';
 import { type Replies, repliesFor } from './replies.js';
 import { ReplyTarget } from './reply-target.js';
 import { splitForDiscord } from './split.js';
+import type { StreamBudget } from './stream-budget.js';
 import { StreamingReply } from './streaming-reply.js';
 import { startTyping } from './typing.js';
 
@@ -47,6 +48,8 @@ export interface AnswererDeps {
   busy: () => number;
   /** Told the outcome of every finished message (for metrics). */
   onHandled?: (outcome: string) => void;
+  /** Whether streamed words may spend Discord requests now (see stream-budget.ts). */
+  streamBudget?: Pick<StreamBudget, 'begin' | 'hasRoom'>;
   /** Discord rejected the bot's token: this replica must stop taking work. */
   onTokenRejected?: () => void;
 }
@@ -117,6 +120,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
     let target: ReplyTarget | undefined;
     const givingUp = delivery.deliveries > options.maxDeliveries;
+    const doneWriting = deps.streamBudget?.begin();
     try {
       target = await ReplyTarget.open(deps.rest, job, log);
       const reply = await decide(message, lease, target, givingUp, replies, log);
@@ -128,6 +132,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         log.warn({ err: error }, 'could not deliver the apology for a message given up');
       }
       if (reply.kind === 'answer' && reply.droppedTurns > 0) log.debug({ droppedTurns: reply.droppedTurns }, 'context trimmed');
+      await conversation.keep(message, reply);
       await lease.release(); // before the turn moves on: the person's next message finds the lock free
       await stream.finish(delivery);
       void conversation.forget(message).catch(() => undefined); // expires by itself otherwise
@@ -148,6 +153,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       if (error instanceof LeaseLost) log.warn('another replica took this message over; leaving it to that one');
       throw refusal ?? error;
     } finally {
+      doneWriting?.();
       await lease.release();
     }
   };
@@ -163,7 +169,9 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       if (capFreesAt) return await conversation.notice(message, lease, 'token_cap', (await replies()).tokenCap(capFreesAt));
 
       let slot = 0;
-      const streaming = options.streamReplies ? new StreamingReply((content) => target.post(content, slot++), options.streamEditIntervalMs) : null;
+      const streaming = options.streamReplies
+        ? new StreamingReply((content) => target.post(content, slot++), { editIntervalMs: options.streamEditIntervalMs, mayStream: () => deps.streamBudget?.hasRoom() ?? true })
+        : null;
       // Discord refused the first words for good: stop the model too (no tokens paid for nobody).
       const cut = new AbortController();
       const typing = startTyping(target, () => deps.busy(), log);
@@ -182,7 +190,9 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       }
     } catch (error) {
       if (error instanceof LeaseLost || error instanceof MessageErased || target.refusal) throw error;
-      log.error({ err: error }, 'message failed');
+      // Too long for the budget is the person's message, not a fault of the bot's.
+      if (error instanceof ChatFailure && error.kind === 'too_long') log.info({ err: error }, 'message too long for the context budget');
+      else log.error({ err: error }, 'message failed');
       const r = await replies();
       const text = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;
       if (error instanceof ChatFailure && error.kind === 'memory_unavailable') {

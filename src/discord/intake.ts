@@ -7,6 +7,7 @@
 import type { Message, SendableChannels } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob, DmStream, Refusal } from '../queue/dm-stream.js';
+import { cleanText } from './clean-text.js';
 import { repliesFor } from './replies.js';
 
 export interface IntakeOptions {
@@ -54,7 +55,7 @@ function toJob(message: Message): DmJob {
     channelId: message.channelId,
     ...(inGuild ? { guildId: message.guildId } : {}),
     ...(inGuild && !message.channel.isThread() ? { openThread: true } : {}),
-    text: inGuild ? stripMention(message.content, message.client.user.id) : message.content,
+    text: cleanText(inGuild ? stripMention(message.content, message.client.user.id) : message.content),
     createdAt: message.createdTimestamp,
     queuedAt: Date.now(),
   };

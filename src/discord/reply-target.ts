@@ -8,6 +8,7 @@
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIAllowedMentions, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob } from '../queue/dm-stream.js';
+import { cleanText } from './clean-text.js';
 import { refusalOf, type TokenRejected, type Undeliverable } from './refusals.js';
 import type { PostedMessage } from './streaming-reply.js';
 
@@ -51,7 +52,7 @@ export class ReplyTarget {
   /** Posts part `slot` of the reply, or finds it if it was posted before (same nonce). */
   async post(content: string, slot: number | 'notice'): Promise<ShownMessage> {
     const body: RESTPostAPIChannelMessageJSONBody = {
-      content,
+      content: cleanText(content),
       nonce: `${this.messageId}:${slot === 'notice' ? 'n' : slot}`, // ≤ 25 characters: a snowflake is ≤ 20 digits
       enforce_nonce: true,
       allowed_mentions: NO_MENTIONS,
@@ -86,7 +87,7 @@ export class ReplyTarget {
   private shown(message: APIMessage): ShownMessage {
     return {
       content: message.content,
-      edit: (content: string) => this.send(() => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } })),
+      edit: (content: string) => this.send(() => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content: cleanText(content), allowed_mentions: NO_MENTIONS } })),
     };
   }
 }

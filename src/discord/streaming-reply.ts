@@ -1,8 +1,15 @@
-// Shows an answer while the model writes it. The first words go out at once (a new message); after
-// that each message is edited at a steady pace — Discord allows about one edit per second per
-// message — and when the text outgrows 2000 characters the rest continues in a new message, split
-// exactly as `splitForDiscord` splits a finished answer. `finish` makes the messages match the
-// final text exactly, including a message found already posted (by a replica that died mid-answer).
+// Shows an answer while the model writes it, spending Discord requests only where they buy something:
+//   - the first words wait a moment (FIRST_POST_HOLD_MS): an answer that is complete by then is
+//     posted once, whole, in one request;
+//   - after that each message is edited at a steady pace — Discord allows about one edit per second
+//     per message — and when the text outgrows 2000 characters the rest continues in a new message,
+//     split exactly as `splitForDiscord` splits a finished answer;
+//   - every request before the final text is optional: it is made only while `mayStream()` says the
+//     bot's request budget has room (under load, first posts and final texts of every answer go
+//     first, and an answer is simply posted whole when it is done).
+// `finish` makes the messages match the final text exactly, including a message found already posted
+// (by a replica that died mid-answer), and edits a first post still on its way rather than posting
+// the part again.
 import { splitForDiscord } from './split.js';
 
 export interface PostedMessage {
@@ -13,6 +20,16 @@ export interface PostedMessage {
 
 export type Poster = (content: string) => Promise<PostedMessage>;
 
+export interface StreamingOptions {
+  editIntervalMs?: number;
+  /** Whether an optional request (streamed words) may be made now. */
+  mayStream?: () => boolean;
+  /** How long the first words wait for the rest of a short answer. */
+  firstPostHoldMs?: number;
+}
+
+const FIRST_POST_HOLD_MS = 20;
+
 export class StreamingReply {
   private text = '';
   private readonly posted: { message: PostedMessage; shown: string; editedAt: number }[] = [];
@@ -20,16 +37,20 @@ export class StreamingReply {
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown = null;
   private flushQueued = false;
+  private readonly editIntervalMs: number;
+  private readonly mayStream: () => boolean;
+  private readonly holdMs: number;
 
   constructor(
     private readonly post: Poster,
-    private readonly editIntervalMs = 1000,
-  ) {}
+    options: StreamingOptions = {},
+  ) {
+    this.editIntervalMs = options.editIntervalMs ?? 1000;
+    this.mayStream = options.mayStream ?? (() => true);
+    this.holdMs = options.firstPostHoldMs ?? FIRST_POST_HOLD_MS;
+  }
 
-  /**
-   * Whether any text was handed over to be shown (its first post may still be on its way: `finish`
-   * then edits that post rather than posting the part again).
-   */
+  /** Whether text was handed over (then `finish` must be called: it shows the rest, or all of it). */
   get started(): boolean {
     return this.text.length > 0 || this.posted.length > 0;
   }
@@ -37,14 +58,15 @@ export class StreamingReply {
   push(delta: string): void {
     this.text += delta;
     if (this.timer || this.flushQueued) return; // the coming flush will show this text too
-    if (this.posted.length === 0) {
-      this.enqueue(false); // the first words go out at once
-      return;
-    }
-    const last = Math.max(...this.posted.map((p) => p.editedAt));
-    const wait = Math.max(0, last + this.editIntervalMs - Date.now());
+    const last = this.posted.length ? Math.max(...this.posted.map((p) => p.editedAt)) : Date.now() - this.editIntervalMs + this.holdMs;
+    this.schedule(Math.max(0, last + this.editIntervalMs - Date.now()));
+  }
+
+  private schedule(wait: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // No room in the request budget: look again a little later; the final text goes out whatever happens.
+      if (!this.mayStream()) return this.schedule(this.editIntervalMs / 4);
       this.enqueue(false);
     }, wait);
   }
@@ -72,6 +94,7 @@ export class StreamingReply {
   }
 
   private async flush(final: boolean): Promise<void> {
+    if (this.failed) return; // Discord refused: nothing more is asked of it
     const text = final ? this.text : this.text.trimEnd();
     if (!text.trim()) return;
     const chunks = splitForDiscord(text);

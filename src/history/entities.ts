@@ -27,6 +27,8 @@ export const Message = defineEntity({
     promptTokens: p.integer().default(0),
     completionTokens: p.integer().default(0),
     totalTokens: p.integer().default(0),
+    /** Prompt tokens the provider served from its prompt cache. */
+    cachedTokens: p.integer().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),
     /** Where it happened: both null in a DM; the server and the thread for a mention in a server. */
     guildId: p.string().length(20).nullable(),

@@ -56,6 +56,7 @@ export class HistoryRepository {
           promptTokens: exchange.usage.promptTokens,
           completionTokens: exchange.usage.completionTokens,
           totalTokens: exchange.usage.totalTokens,
+          cachedTokens: exchange.usage.cachedTokens ?? 0,
           createdAt: exchange.createdAt,
           guildId: exchange.guildId ?? null,
           channelId: exchange.channelId ?? null,

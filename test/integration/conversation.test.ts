@@ -35,7 +35,9 @@ function setup({ ttlSeconds = 3600, budget = 3000 } = {}) {
   const say = async (userId: string, text: string, messageId = snowflake()) => {
     const lease = await lock.acquire(userId);
     try {
-      return await conversation.answer({ userId, messageId, text }, lease);
+      const reply = await conversation.answer({ userId, messageId, text }, lease);
+      await conversation.keep({ userId, messageId, text }, reply); // once shown
+      return reply;
     } finally {
       await lease.release();
     }

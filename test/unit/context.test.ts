@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caching, countTokens, fitToBudget, loadTokenCounter } from '../../src/chat/context.js';
+import { caching, countTokens, fitToBudget, loadTokenCounter, TRIM_TO_SHARE } from '../../src/chat/context.js';
 import type { Turn } from '../../src/chat/types.js';
 
 const count = await loadTokenCounter('gpt-3.5-turbo');
@@ -74,5 +74,25 @@ describe('fitToBudget', () => {
     const fit = fitToBudget([system, { role: 'user', content: 'word '.repeat(500) }], 100, count);
     expect(fit.ok).toBe(false);
     if (!fit.ok) expect(fit.tokens).toBeGreaterThan(100);
+  });
+
+  it('trims in blocks, down to a share of the budget, so the next requests start the same way', () => {
+    const budget = 400;
+    let session: Turn[] = [system];
+    const prompts: Turn[][] = [];
+    for (let i = 0; i < 40; i++) {
+      const fit = fitToBudget([...session, { role: 'user', content: `question number ${i} about something fairly specific` }], budget, count);
+      if (!fit.ok) throw new Error('did not fit');
+      expect(countTokens(fit.turns, count)).toBeLessThanOrEqual(budget);
+      if (fit.dropped) expect(countTokens(fit.turns, count)).toBeLessThanOrEqual(Math.floor(budget * TRIM_TO_SHARE));
+      prompts.push(fit.turns);
+      session = [...fit.turns, { role: 'assistant', content: `answer number ${i} with a few more words in it than the question` }];
+    }
+    // Most requests extend the previous one exactly (same start), not only the system prompt.
+    const extending = prompts.slice(1).filter((p, i) => JSON.stringify(p.slice(0, prompts[i]!.length)) === JSON.stringify(prompts[i])).length;
+    expect(extending / (prompts.length - 1)).toBeGreaterThan(0.6);
+    // With one-turn-at-a-time trimming, no request would extend the previous one once the budget is reached.
+    const trims = prompts.filter((p, i) => i > 0 && p.length <= prompts[i - 1]!.length).length;
+    expect(trims).toBeLessThan(10);
   });
 });
