@@ -155,8 +155,9 @@ describe('in a server thread', () => {
     await w.discord.waitFor(() => w.discord.botMessagesIn(asked.id).find((m) => m.content === 'You said: public question'));
     const request = w.openai.requestsContaining('public question')[0]!;
     expect(JSON.stringify(request.messages)).not.toContain('diagnosis');
-    w.discord.sendGuildMessage(uma, asked.id, 'follow-up in the thread');
+    const followUpMessage = w.discord.sendGuildMessage(uma, asked.id, 'follow-up in the thread');
     await w.discord.waitFor(() => w.discord.botMessagesIn(asked.id).find((m) => m.content === 'You said: follow-up in the thread'));
+    for (const m of [asked, followUpMessage]) await w.bot.waitForLog((l) => l.msg === 'message handled' && l.messageId === m.id);
     const followUp = w.openai.requestsContaining('follow-up in the thread')[0]!;
     expect(followUp.messages.map((m) => m.content).slice(1)).toEqual(['public question', 'You said: public question', 'follow-up in the thread']);
     // And the DM conversation did not take in the thread's words.

@@ -32,6 +32,30 @@ describe('streaming', () => {
     const times = [reply.createdAt, ...reply.editedAt];
     for (let i = 1; i < times.length - 1; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(950);
     expect(w.discord.typing.get(ann.dmChannelId)).toBeGreaterThan(0);
+    // Requests: at most one post plus one edit per interval of streaming (~3.2 s at 1 s), plus the final.
+    const requests = w.discord.requests.filter((r) => r.path.startsWith(`/channels/${ann.dmChannelId}/messages`) && r.method !== 'GET');
+    expect(requests.length).toBeLessThanOrEqual(1 + Math.ceil(3200 / 1000) + 1);
+  });
+
+  it('posts a short answer once, whole: one request, never edited, never posted twice', async () => {
+    const cal = w.discord.user('cal');
+    const before = w.discord.nonceHits;
+    for (let i = 0; i < 5; i++) {
+      const { replies } = await w.ask(cal, `quick ${i}`);
+      expect(replies.map((m) => [m.content, m.editedAt.length])).toEqual([[`You said: quick ${i}`, 0]]);
+    }
+    const requests = w.discord.requests.filter((r) => r.path.startsWith(`/channels/${cal.dmChannelId}/messages`) && r.method !== 'GET');
+    expect(requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST', 'POST']);
+    expect(w.discord.nonceHits).toBe(before); // Discord never had to swallow a repeated post
+  });
+
+  it('answers back-to-back messages of one person in order, each whole, without repeated posts', async () => {
+    const dee = w.discord.user('dee');
+    const sent = [0, 1, 2].map((i) => w.discord.sendDm(dee, `in a row ${i}`));
+    await w.discord.waitForBotMessages(dee, 3);
+    await Promise.all(sent.map((m) => w.bot.waitForLog((l) => l.msg === 'message handled' && l.messageId === m.id)));
+    expect(w.discord.botMessagesTo(dee).map((m) => m.content)).toEqual([0, 1, 2].map((i) => `You said: in a row ${i}`));
+    expect(w.discord.nonceHits).toBe(0);
   });
 
   it('moves on to a new message when one fills up', async () => {
@@ -137,8 +161,10 @@ describe('in a server (GUILD_MODE=mention)', () => {
     expect(w.discord.botMessagesIn(channelId)).toEqual([]);
     expect(w.openai.requestsContaining('just chatting')).toEqual([]);
 
-    w.discord.sendGuildMessage(gia, thread.id, 'and times three?');
+    const followUp = w.discord.sendGuildMessage(gia, thread.id, 'and times three?');
     await w.discord.waitFor(() => w.discord.botMessagesIn(thread.id).find((m) => m.content === 'You said: and times three?'));
+    // Stored right after it is shown.
+    await w.bot.waitForLog((l) => l.msg === 'message handled' && l.messageId === followUp.id);
     expect(w.discord.threads).toHaveLength(1);
     const request = w.openai.requestsContaining('and times three?')[0]!;
     // What the person said privately in DMs never reaches a server thread.
