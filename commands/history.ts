@@ -7,8 +7,6 @@ import {
   AttachmentBuilder,
   ButtonBuilder,
   ButtonStyle,
-  DiscordAPIError,
-  HTTPError,
   MessageFlags,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
@@ -74,23 +72,12 @@ async function sendFiles(interaction: ChatInputCommandInteraction, format: Expor
       exchanges += message.files.reduce((n, f) => n + f.exchanges, 0);
       const content = !message.last ? r.history.exportPart(first, sent) : first === 1 ? r.history.fileReady(exchanges, sent) : r.history.exportDone(first, sent, exchanges);
       const attachments = message.files.map((f) => new AttachmentBuilder(f.data, { name: f.name }));
-      await withoutFileBytes(first === 1 ? interaction.editReply({ content, files: attachments }) : interaction.followUp({ content, files: attachments, flags: MessageFlags.Ephemeral }));
+      if (first === 1) await interaction.editReply({ content, files: attachments });
+      else await interaction.followUp({ content, files: attachments, flags: MessageFlags.Ephemeral });
     }
     if (sent === 0) await interaction.editReply({ content: r.history.empty });
   } finally {
     await slot.finish().catch((error: unknown) => logger.warn({ err: error }, 'export cooldown not recorded'));
-  }
-}
-
-/** discord.js keeps the files of a failed request on its error; the log must never carry them. */
-async function withoutFileBytes<T>(request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (error) {
-    if (error instanceof DiscordAPIError || error instanceof HTTPError) {
-      error.requestBody.files = error.requestBody.files?.map(({ name }) => ({ name, data: `[${name} left out]` }));
-    }
-    throw error;
   }
 }
 

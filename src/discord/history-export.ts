@@ -1,8 +1,9 @@
 // The whole history as downloadable files (Markdown or JSON), built from batches of rows one file at
-// a time, each file within Discord's upload limit, grouped into messages of at most ten files. An
+// a time, each file within Discord's upload limit, grouped into messages (see exportLimits). An
 // exchange is never split between files, so every file is whole UTF-8 and every JSON file is a
 // valid array on its own (history-1.json, history-2.json, … each hold consecutive exchanges, oldest
-// first). Only an exchange larger than a whole file is cut, with a note saying so.
+// first; a history that fits one file is history.json). Only an exchange larger than a whole file
+// is cut, with a note saying so.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoredExchange } from '../history/repository.js';
 import type { Replies } from './replies.js';
@@ -22,18 +23,21 @@ export interface ExportFile {
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 // Discord: "The maximum request size when sending a message is 25 MiB"; the rest is left for the
 // JSON part and the multipart framing.
-const MESSAGE_FILE_BYTES = 25 * 1024 * 1024 - 64 * 1024;
+const REQUEST_FILE_BYTES = 25 * 1024 * 1024 - 64 * 1024;
 // Discord: "Maximum number of attachments in a message reached (10)".
 const FILES_PER_MESSAGE = 10;
+// What one message may hold unless a single file is larger: an export keeps one message in memory.
+const MESSAGE_BYTES = 10 * 1024 * 1024;
 
 /**
  * How large one file may be and how many go in one message, for the limit Discord sent with the
- * interaction. A message holds at most ~25 MiB, which is also the most an export keeps in memory.
+ * interaction. Small files share a message (up to ten); files near 10 MiB go one per message, so an
+ * export holds about one file's bytes at a time.
  */
 export function exportLimits(attachmentSizeLimit: number | null | undefined): { fileBytes: number; filesPerMessage: number } {
   const limit = attachmentSizeLimit && attachmentSizeLimit > 0 ? attachmentSizeLimit : DEFAULT_ATTACHMENT_LIMIT;
-  const fileBytes = Math.min(limit, MESSAGE_FILE_BYTES);
-  return { fileBytes, filesPerMessage: Math.max(1, Math.min(FILES_PER_MESSAGE, Math.floor(MESSAGE_FILE_BYTES / fileBytes))) };
+  const fileBytes = Math.min(limit, REQUEST_FILE_BYTES);
+  return { fileBytes, filesPerMessage: Math.max(1, Math.min(FILES_PER_MESSAGE, Math.floor(MESSAGE_BYTES / fileBytes))) };
 }
 
 interface Layout {

@@ -2,7 +2,7 @@
 // through it. Each call works in its own EntityManager fork, so no identity map is shared.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Exchange } from '../chat/types.js';
-import { Message, User } from './entities.js';
+import { Message } from './entities.js';
 
 export interface StoredExchange {
   id: string;
@@ -31,41 +31,39 @@ export class HistoryRepository {
   /**
    * Stores an answered exchange once: a second save of the same Discord message id is a no-op.
    * Nothing is stored for a message sent before the person erased their history (an answer that was
-   * being written then): the check and the insert hold the person's advisory lock, as the erasure
-   * does, so neither can slip between the other's steps. Returns whether a row was written.
+   * being written then), checked in the same statement as the inserts: one round trip, and the
+   * statement's start is the moment it counts as written (an erasure deletes up to the newest
+   * exchange it counted, so one that wins this race by a hair stays, as written before it).
+   * Returns whether a row was written.
    */
   async save(exchange: Exchange, username?: string): Promise<boolean> {
-    return this.orm.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [exchange.discordUserId]);
-      const erased = await em.execute('select 1 from erasures where user_id = ? and erased_at >= ?', [exchange.discordUserId, exchange.createdAt]);
-      if (erased.length) return false;
-      await em
-        .createQueryBuilder(User)
-        .insert({ id: exchange.discordUserId, username: username ?? null, createdAt: new Date() })
-        .onConflict('id')
-        .ignore()
-        .execute();
-      const result = await em
-        .createQueryBuilder(Message)
-        .insert({
-          user: exchange.discordUserId,
-          discordMessageId: exchange.discordMessageId,
-          userText: exchange.userText,
-          gptResponse: exchange.gptResponse,
-          model: exchange.model,
-          promptTokens: exchange.usage.promptTokens,
-          completionTokens: exchange.usage.completionTokens,
-          totalTokens: exchange.usage.totalTokens,
-          cachedTokens: exchange.usage.cachedTokens ?? 0,
-          createdAt: exchange.createdAt,
-          guildId: exchange.guildId ?? null,
-          channelId: exchange.channelId ?? null,
-        })
-        .onConflict('discord_message_id')
-        .ignore()
-        .execute('run');
-      return result.affectedRows > 0;
-    });
+    const result = await this.orm.em.fork().execute(
+      `with open as (select not exists (select 1 from erasures where user_id = ? and erased_at >= ?) as ok),
+            identity as (insert into users (id, username, created_at) select ?, ?, now() where (select ok from open) on conflict (id) do nothing)
+       insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at, guild_id, channel_id)
+       select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where (select ok from open)
+       on conflict (discord_message_id) do nothing`,
+      [
+        exchange.discordUserId,
+        exchange.createdAt,
+        exchange.discordUserId,
+        username ?? null,
+        exchange.discordUserId,
+        exchange.discordMessageId,
+        exchange.userText,
+        exchange.gptResponse,
+        exchange.model,
+        exchange.usage.promptTokens,
+        exchange.usage.completionTokens,
+        exchange.usage.totalTokens,
+        exchange.usage.cachedTokens ?? 0,
+        exchange.createdAt,
+        exchange.guildId ?? null,
+        exchange.channelId ?? null,
+      ],
+      'run',
+    );
+    return (result as unknown as { affectedRows: number }).affectedRows > 0;
   }
 
   /**
@@ -75,7 +73,6 @@ export class HistoryRepository {
    */
   async erase(discordUserId: string, upToId: string | null, at: Date): Promise<number> {
     return this.orm.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [discordUserId]);
       await em.execute('insert into erasures (user_id, erased_at) values (?, ?) on conflict (user_id) do update set erased_at = excluded.erased_at', [discordUserId, at]);
       const deleted = upToId === null ? 0 : await em.nativeDelete(Message, { user: discordUserId, id: { $lte: upToId } });
       // The identity row goes with the last exchange; while newer ones remain, it keeps no name.

@@ -3,8 +3,6 @@ import {
   EMBEDS_TOTAL_LIMIT,
   discordTimestamp,
   formatHistoryEmbeds,
-  historyAsJson,
-  historyAsMarkdown,
   pageCount,
   shorten,
 } from '../../src/discord/history-format.js';
@@ -57,16 +55,5 @@ describe('history page formatting', () => {
 
   it('counts pages', () => {
     expect([0, 1, 5, 6, 11].map((n) => pageCount(n, 5))).toEqual([1, 1, 1, 2, 3]);
-  });
-
-  it('exports the whole history, untruncated, as Markdown and JSON', () => {
-    const items = [exchange(1, 500), exchange(2)];
-    const md = historyAsMarkdown(items, en);
-    expect(md).toContain(items[0]!.userText);
-    expect(md).toContain(items[0]!.gptResponse);
-    expect(md.indexOf('question 1')).toBeLessThan(md.indexOf('question 2'));
-    const json = JSON.parse(historyAsJson(items));
-    expect(json).toHaveLength(2);
-    expect(json[1]).toMatchObject({ you: items[1]!.userText, bot: items[1]!.gptResponse, discordMessageId: items[1]!.discordMessageId });
   });
 });
