@@ -4,7 +4,7 @@
 // On SIGINT/SIGTERM: stop taking messages, finish those in hand, then close in reverse order.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Events } from 'discord.js';
+import { Events, RESTEvents } from 'discord.js';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
 import { loadTokenCounter } from './chat/context.js';
@@ -15,6 +15,8 @@ import { SessionStore } from './chat/session-store.js';
 import { UserLock } from './chat/user-lock.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
+import { watchGateway } from './discord/gateway-watch.js';
+import { redisIdentifyThrottler } from './discord/identify-throttle.js';
 import { createAnswerer } from './discord/answerer.js';
 import { createIntake } from './discord/intake.js';
 import { shareRequestBudget } from './discord/request-budget.js';
@@ -27,6 +29,7 @@ import { HistoryRepository } from './history/repository.js';
 import { createLogger } from './logger.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
+import { StartupProgress } from './ops/start-up.js';
 import { Erasure } from './privacy/erasure.js';
 import { DmStream } from './queue/dm-stream.js';
 import { DmWorker } from './queue/worker.js';
@@ -35,16 +38,18 @@ import { connectRedis } from './redis.js';
 // A message handed out this often without being finished is given up with an apology.
 const MAX_DELIVERIES = 5;
 
-async function main(config: Config): Promise<void> {
+async function main(config: Config, startup: StartupProgress): Promise<void> {
   const logger = createLogger(config);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
+  startup.begin('database', logger);
   const { orm, applied } = await openDatabase(config.DATABASE_URL, { migrate: config.MIGRATE_ON_START });
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
 
   // Fail fast instead of queueing forever when Redis is away; the user is told memory is unavailable.
   const redis = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  startup.begin('redis', logger, redis);
   // A cluster whose nodes cannot be reached would be retried forever: start-up gives up instead.
   await Promise.race([
     redis.connect(),
@@ -92,6 +97,14 @@ async function main(config: Config): Promise<void> {
     apiUrl: config.DISCORD_API_URL,
     guildMessages: config.GUILD_MODE === 'mention',
     globalRequestsPerSecond: config.DISCORD_GLOBAL_RPS,
+    buildIdentifyThrottler: redisIdentifyThrottler({
+      redis,
+      prefix: config.REDIS_KEY_PREFIX,
+      logger,
+      replicas: () => stream.replicaCount(),
+      onRemaining: (remaining) => metrics.sessionStartsRemaining.set(remaining),
+    }),
+    requestTimeoutMs: config.DISCORD_REQUEST_TIMEOUT_MS,
   });
   const onHandled = (outcome: string) => countOutcome(metrics, outcome);
   const onMessage = createIntake(
@@ -156,10 +169,12 @@ async function main(config: Config): Promise<void> {
     // Interaction tokens live 15 minutes; so does the claim.
     async (id) => (await redis.set(`${config.REDIS_KEY_PREFIX}interaction:${id}`, '1', 'EX', 900, 'NX')) === 'OK',
   );
+  const gateway = watchGateway(client, metrics, logger);
   client.on(Events.MessageCreate, onMessage);
   client.on(Events.InteractionCreate, onInteraction);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   client.on(Events.Warn, (message) => logger.warn({ discord: message }, 'discord client warning'));
+  client.rest.on(RESTEvents.RateLimited, (limit) => metrics.discordRateLimited.inc({ global: String(limit.global) }));
   client.once(Events.ClientReady, async (ready) => {
     try {
       if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(ready.rest, ready.application.id);
@@ -170,12 +185,14 @@ async function main(config: Config): Promise<void> {
   });
 
   outbox.start();
+  if (config.HTTP_PORT) startup.begin('http', logger);
   const ops = config.HTTP_PORT
     ? await startOpsServer(
         {
           metrics,
           checks: {
-            discord: async () => client.isReady() && !tokenRejected,
+            // Every shard connected (isReady() stays true while one reconnects), and a token Discord accepts.
+            discord: async () => gateway.up() && !tokenRejected,
             postgres: () => orm.isConnected(),
             redis: async () => (await redis.ping()) === 'PONG',
           },
@@ -211,7 +228,9 @@ async function main(config: Config): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  startup.begin('discord', logger);
   await client.login(config.DISCORD_TOKEN);
+  startup.done();
   await worker.start();
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 
@@ -225,13 +244,17 @@ function countOutcome(metrics: Metrics, outcome: string): void {
   }
 }
 
+let startup: StartupProgress | undefined;
 try {
-  await main(loadConfig());
+  const config = loadConfig();
+  startup = new StartupProgress(config);
+  await main(config, startup);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\nSee .env.example for every setting and its default.\n`);
   } else {
-    process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The component that failed, where it was looked for, and the setting to change (README: Troubleshooting).
+    process.stderr.write(`Start-up failed: ${startup ? startup.explain(error) : error instanceof Error ? error.message : String(error)}\n`);
   }
   process.exit(1);
 }

@@ -15,7 +15,27 @@ export class Metrics {
   });
   readonly tokens = new Counter({ name: 'bot_model_tokens_total', help: 'Tokens used, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'bot_errors_total', help: 'Failures, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly gatewayEvents = new Counter({ name: 'bot_gateway_events_total', help: 'Gateway dispatches received, by type', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly gatewayTrouble = new Counter({
+    name: 'bot_gateway_trouble_total',
+    help: 'Gateway reconnects, close codes, invalid sessions and resumes, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sessionStartsRemaining = new Gauge({
+    name: 'bot_gateway_session_starts_remaining',
+    help: "Gateway session starts Discord still allows today (session_start_limit.remaining; at 0 Discord resets the bot's token)",
+    registers: [this.registry],
+  });
   readonly redelivered = new Counter({ name: 'bot_messages_redelivered_total', help: 'Messages taken over from a replica that stopped answering them', registers: [this.registry] });
+  // From discord.js's `rateLimited` event: it fires whenever a request waits for a limit, whether a
+  // 429 set it, a bucket's headers said it was spent, or the bot-wide requests per second ran out.
+  readonly discordRateLimited = new Counter({
+    name: 'bot_discord_rate_limited_total',
+    help: 'Discord requests held back for a rate limit (after a 429, a spent bucket, or the global limit), by whether the limit was global',
+    labelNames: ['global'] as const,
+    registers: [this.registry],
+  });
   readonly outboxDepth: Gauge;
   readonly queueDepth: Gauge;
   readonly inHand: Gauge;

@@ -294,6 +294,11 @@ export class DmStream {
     return Number(results?.[2]?.[1] ?? 1);
   }
 
+  /** How many replicas announced themselves within `ttlMs`. */
+  async replicaCount(ttlMs = 10_000): Promise<number> {
+    return Math.max(1, await this.redis.zcount(this.replicasKey, Date.now() - ttlMs, '+inf'));
+  }
+
   /** This replica is going away: it no longer counts as alive. */
   async retire(consumer: string): Promise<void> {
     await this.redis.zrem(this.replicasKey, consumer);

@@ -3,11 +3,13 @@
 //   connect → HELLO(op 10) · IDENTIFY(op 2) → READY · HEARTBEAT(op 1) → ACK(op 11)
 //   RESUME(op 6) → replay of missed dispatches + RESUMED · dispatches (op 0) with sequence numbers.
 // Simplifications: one shard; no rate limit on gateway sends; presence updates are accepted and ignored.
+// Session starts are limited as Discord limits them: one IDENTIFY per 5 s per bucket, counted.
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiUser, snowflake, type FakeUserInit } from './payloads.js';
 
 const HEARTBEAT_INTERVAL_MS = 41_250;
+const IDENTIFY_WINDOW_MS = 5000;
 
 interface GatewaySession {
   id: string;
@@ -31,6 +33,13 @@ export class FakeGateway {
   private readonly sessions = new Map<string, GatewaySession>();
   identifies = 0;
   resumes = 0;
+  /** IDENTIFYs refused with Invalid Session because another came within 5 s in the same bucket. */
+  invalidSessions = 0;
+  /** Every IDENTIFY counts against the day's session starts, refused ones too. */
+  sessionStartsUsed = 0;
+  readonly sessionStartTotal = 1000;
+  readonly maxConcurrency = 1;
+  private readonly lastIdentifyAt = new Map<number, number>();
 
   constructor(private readonly options: GatewayOptions) {}
 
@@ -91,6 +100,19 @@ export class FakeGateway {
           // identify
           if (payload.d?.token !== this.options.token && payload.d?.token !== `Bot ${this.options.token}`) {
             ws.close(4004, 'Authentication failed.');
+            return;
+          }
+          // One session start per 5 seconds per bucket (shard_id % max_concurrency); a sooner one is
+          // answered Invalid Session (op 9, d false) and still counts against session_start_limit.
+          // https://discord.com/developers/docs/events/gateway#rate-limiting
+          // https://discord.com/developers/docs/events/gateway#session-start-limit-object
+          this.sessionStartsUsed += 1;
+          const bucket = (payload.d.shard?.[0] ?? 0) % this.maxConcurrency;
+          const last = this.lastIdentifyAt.get(bucket) ?? -Infinity;
+          this.lastIdentifyAt.set(bucket, Date.now());
+          if (Date.now() - last < IDENTIFY_WINDOW_MS) {
+            this.invalidSessions += 1;
+            ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
             return;
           }
           this.identifies += 1;

@@ -64,7 +64,12 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
     return send(res, 200, {
       url: fake.gatewayUrl,
       shards: 1,
-      session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      session_start_limit: {
+        total: fake.gateway.sessionStartTotal,
+        remaining: fake.gateway.sessionStartTotal - fake.gateway.sessionStartsUsed,
+        reset_after: 3_600_000,
+        max_concurrency: fake.gateway.maxConcurrency,
+      },
     });
   }
   if (method === 'GET' && (path === '/applications/@me' || path === '/oauth2/applications/@me')) {

@@ -106,7 +106,8 @@ export class FakeDiscord {
     });
     this.server = createServer((req, res) => void this.route(req, res));
     this.server.on('upgrade', (req, socket, head) => {
-      if (req.url?.startsWith('/gateway')) this.gateway.handleUpgrade(req, socket, head);
+      // A gateway outage: connections are refused until `gatewayDownUntil`.
+      if (req.url?.startsWith('/gateway') && Date.now() >= this.gatewayDownUntil) this.gateway.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
   }
@@ -138,12 +139,20 @@ export class FakeDiscord {
   }
 
   get gatewayStats() {
-    return { identifies: this.gateway.identifies, resumes: this.gateway.resumes };
+    return { identifies: this.gateway.identifies, resumes: this.gateway.resumes, invalidSessions: this.gateway.invalidSessions };
   }
 
   dropGatewayConnections(code?: number): void {
     this.gateway.dropConnections(code);
   }
+
+  /** The gateway goes away for `ms`: open connections close (4000, resumable) and new ones are refused. */
+  gatewayOutage(ms: number): void {
+    this.gatewayDownUntil = Date.now() + ms;
+    this.gateway.dropConnections(4000);
+  }
+
+  private gatewayDownUntil = 0;
 
   // ---- control API: act as a Discord user ---------------------------------------------------
 
