@@ -120,6 +120,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
     let target: ReplyTarget | undefined;
     const givingUp = delivery.deliveries > options.maxDeliveries;
+    if (givingUp) log.error({ deliveries: delivery.deliveries }, 'giving up on a message that was handed out too often');
     const doneWriting = deps.streamBudget?.begin();
     try {
       target = await ReplyTarget.open(deps.rest, job, log);
@@ -162,7 +163,6 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
   async function decide(message: IncomingMessage, lease: Lease, target: ReplyTarget, givingUp: boolean, replies: () => Promise<Replies>, log: Logger): Promise<Reply & { streamed?: StreamingReply }> {
     try {
       if (givingUp) {
-        log.error('giving up on a message that was handed out too often');
         return await conversation.notice(message, lease, 'gave_up', (await replies()).unexpected);
       }
       const capFreesAt = await deps.guards?.tokenCapReached(message.userId);

@@ -33,10 +33,7 @@ describe('a database error in a log line', () => {
   it('keeps the SQLSTATE and the table, never the statement or the values', async () => {
     // A model name over varchar(100): PostgreSQL refuses the whole INSERT, which holds the text.
     const tooLong = exchange({ discordUserId: snowflake(), userText: SECRET, model: 'm'.repeat(101) });
-    // The repository's query builder hands on the driver's error (its message prefixed with the statement)...
-    const error = await new HistoryRepository(db.orm).save(tooLong).catch((e: unknown) => e);
-    expect((error as Error).message).toContain(SECRET);
-    // ...and the entity manager converts it into a DriverException.
+    // The entity manager converts the driver's error into a DriverException (its message holds the statement).
     const em = db.orm.em.fork();
     const converted = await em
       .insert(Message, { user: '1', discordMessageId: snowflake(), userText: SECRET, gptResponse: SECRET, model: tooLong.model, createdAt: new Date() })
@@ -48,6 +45,13 @@ describe('a database error in a log line', () => {
     await conn.execute(`create trigger refuse before insert on messages for each row execute function refuse()`);
     const raised = await new HistoryRepository(db.orm).save(exchange({ discordUserId: snowflake(), userText: SECRET })).catch((e: unknown) => e);
     expect((raised as Error).message).toContain(SECRET);
+    // The driver's own error, as the query builder hands it on (its message prefixed with the statement).
+    const error = await em
+      .getConnection()
+      .getKnex()
+      .raw(`insert into messages (user_id, discord_message_id, user_text, gpt_response, model, created_at) values ('1', '${snowflake()}', '${SECRET}', '${SECRET}', '${tooLong.model}', now())`)
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toContain(SECRET);
 
     const output = logLines((log) => {
       log.error({ err: error }, 'history save failed');
@@ -61,6 +65,7 @@ describe('a database error in a log line', () => {
     expect(second.err).toMatchObject({ type: 'DriverException', code: '22001' });
     expect(first.err.message).toBeUndefined();
     expect(second.err.message).toBeUndefined();
-    expect(third.err.cause).toMatchObject({ type: 'DatabaseError', code: 'P0001', table: 'messages' });
+    expect(third.err.cause).toMatchObject({ code: 'P0001', table: 'messages' });
+    expect(third.err.cause.message).toBeUndefined();
   });
 });
