@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { countTokens, loadTokenCounter } from '../src/chat/context.js';
+import { countTokens, fitToBudget, loadTokenCounter } from '../src/chat/context.js';
+import type { Turn } from '../src/chat/types.js';
 import { openDatabase } from '../src/history/orm.js';
 import { HistoryRepository } from '../src/history/repository.js';
 import { startBot, startCommand, type BotProcess } from '../test/support/bot-process.js';
@@ -370,6 +371,59 @@ if (runs('cost')) {
   const pick = [1, 10, 20, 30, 40, 50].map((t) => `#${t}: ${perRequest[t - 1]}`).join(', ');
   report('tokens per request', pick);
   report('largest request', `${Math.max(...perRequest)} tokens`, '≤ 3000');
+}
+
+// ---- 6b. prompt cache ---------------------------------------------------------------------------
+/**
+ * Input tokens OpenAI could serve from its prompt cache: a request reuses the longest prefix it
+ * shares with an earlier request of the same person, if that prefix is at least 1,024 tokens, counted
+ * in steps of 128 (https://platform.openai.com/docs/guides/prompt-caching). Prefixes are compared
+ * message by message (a message's tokens count once all of it matches).
+ */
+function reusableShare(requests: { role: string; content: string }[][], count: (t: { role: 'user'; content: string }) => number): number {
+  let input = 0;
+  let reusable = 0;
+  const tokens = (m: { content: string }) => count({ role: 'user', content: m.content });
+  requests.forEach((messages, i) => {
+    const total = messages.reduce((n, m) => n + tokens(m), 3);
+    input += total;
+    let best = 0;
+    for (const earlier of requests.slice(0, i)) {
+      let shared = 0;
+      for (let k = 0; k < Math.min(earlier.length, messages.length) && earlier[k]!.content === messages[k]!.content && earlier[k]!.role === messages[k]!.role; k++) shared += tokens(messages[k]!);
+      best = Math.max(best, shared);
+    }
+    if (best >= 1024) reusable += 1024 + Math.floor((best - 1024) / 128) * 128;
+  });
+  return reusable / input;
+}
+
+if (runs('cache')) {
+  process.stdout.write('\n6b. Prompt cache: a 60-message conversation, gpt-4o, CONTEXT_TOKEN_BUDGET=4000\n');
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false', CONTEXT_TOKEN_BUDGET: '4000', OPENAI_MODEL: 'gpt-4o', MAX_INPUT_CHARS: '4000' });
+  const answer = (r: { messages: { content: string }[] }) => `About "${r.messages.at(-1)?.content.slice(0, 40)}": ${'Here is a careful, detailed answer with examples and caveats. '.repeat(14)}`.trim();
+  s.openai.setReply(answer as never);
+  const user = s.discord.user('regular');
+  const questions = Array.from({ length: 60 }, (_, i) => `Question ${i}: ${'could you explain a little more about this part of the topic, with an example? '.repeat(3)}`);
+  for (const [i, q] of questions.entries()) await timeToWholeAnswer(s.discord, user, q, answer({ messages: [{ content: q }] })).catch(() => i);
+  const requests = s.openai.requests.map((r) => r.messages as { role: string; content: string }[]);
+  await s.stop();
+  const count = await loadTokenCounter('gpt-4o');
+  const after = reusableShare(requests, count);
+  // The same conversation trimmed one turn at a time (as before): replayed through fitToBudget with a keep share of 100%.
+  const before = (() => {
+    let session: Turn[] = [{ role: 'system', content: requests[0]![0]!.content }];
+    const prompts: { role: string; content: string }[][] = [];
+    for (const q of questions) {
+      const fit = fitToBudget([...session, { role: 'user', content: q }], 4000, count, 1);
+      if (!fit.ok) break;
+      prompts.push(fit.turns);
+      session = [...fit.turns, { role: 'assistant', content: answer({ messages: [{ content: q }] }) }];
+    }
+    return reusableShare(prompts, count);
+  })();
+  results.promptCache = { requests: requests.length, reusableShareAfter: after, reusableShareOneTurnAtATime: before };
+  report('input tokens reusable from earlier requests (OpenAI rule)', `${(after * 100).toFixed(0)}% (trimming one turn at a time: ${(before * 100).toFixed(0)}%)`, '≥ 60%');
 }
 
 // ---- 7. replicas ---------------------------------------------------------------------------------
