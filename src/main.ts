@@ -26,6 +26,8 @@ import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
 import { ExportLimiter } from './history/export-limiter.js';
 import { HistoryRepository } from './history/repository.js';
+import { HistoryRetention } from './history/retention.js';
+import { UsageLedger } from './history/usage-ledger.js';
 import { createLogger } from './logger.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
@@ -57,7 +59,10 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   ]);
 
   const history = new HistoryRepository(orm);
-  const outbox = new HistoryOutbox({ history, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
+  // Counts only, no words (/usage, /stats); written as each answer arrives, never holding it up.
+  const usage = new UsageLedger(orm);
+  const retention = new HistoryRetention({ orm, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, retentionDays: config.HISTORY_RETENTION_DAYS });
+  const outbox = new HistoryOutbox({ history, redis, logger, onDeadLetter: () => metrics.outboxDeadLetters.inc() }, { prefix: config.REDIS_KEY_PREFIX, flushIntervalMs: config.OUTBOX_FLUSH_INTERVAL_MS });
   const stream = new DmStream(redis, { prefix: config.REDIS_KEY_PREFIX });
   const metrics = new Metrics({ outboxDepth: () => outbox.depth(), queueDepth: () => stream.depth(), inHand: () => worker.held });
   const guards = new Guards(redis, logger, { prefix: config.REDIS_KEY_PREFIX, allowedUserIds: config.ALLOWED_USER_IDS, dailyTokenCap: config.DAILY_TOKEN_CAP });
@@ -88,6 +93,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
         metrics.tokens.inc({ kind: 'completion' }, completion.usage.completionTokens);
         metrics.tokens.inc({ kind: 'cached' }, completion.usage.cachedTokens ?? 0);
         void guards.spend(userId, completion.usage.totalTokens);
+        usage.record(userId, completion.model, completion.usage).catch((error: unknown) => logger.warn({ err: error, userId }, 'usage ledger not updated'));
       },
     },
     { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, countTokens: await loadTokenCounter(config.OPENAI_MODEL) },
@@ -158,10 +164,25 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     },
     { consumer, concurrency: config.WORKER_CONCURRENCY, redeliverAfterMs: config.REDELIVER_AFTER_MS, turnStallMs: slowestMessageMs },
   );
-  const settings = { sessionTtlSeconds: config.SESSION_TTL_SECONDS, model: config.OPENAI_MODEL };
+  const settings = {
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    model: config.OPENAI_MODEL,
+    retentionDays: config.HISTORY_RETENTION_DAYS,
+    ownerIds: config.OWNER_IDS,
+    logsMessageContent: config.LOG_MESSAGE_CONTENT,
+  };
   const onInteraction = createInteractionRouter(
     commandsByName,
-    { sessions, history, logger, settings, exports: new ExportLimiter(redis, { prefix: config.REDIS_KEY_PREFIX }), erasure: new Erasure({ sessions, history, outbox, stream }) },
+    {
+      sessions,
+      history,
+      logger,
+      settings,
+      exports: new ExportLimiter(redis, { prefix: config.REDIS_KEY_PREFIX }),
+      erasure: new Erasure({ sessions, history, outbox, stream }),
+      usage,
+      tokenWindow: (userId) => guards.tokenWindow(userId),
+    },
     (command, outcome) => {
       metrics.commands.inc({ command, outcome });
       if (outcome === 'error') metrics.errors.inc({ kind: 'command' });
@@ -185,6 +206,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   });
 
   outbox.start();
+  retention.start();
   if (config.HTTP_PORT) startup.begin('http', logger);
   const ops = config.HTTP_PORT
     ? await startOpsServer(
@@ -217,6 +239,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     client.off(Events.MessageCreate, onMessage);
     client.off(Events.InteractionCreate, onInteraction);
     outbox.stop();
+    await retention.stop();
     await outbox.flush().catch((error: unknown) => logger.warn({ err: error }, 'outbox kept for the next start'));
     ops?.server.close();
     await client.destroy();

@@ -22,6 +22,7 @@ const bool = (def: boolean) =>
 export const configSchema = z.object({
   DISCORD_TOKEN: z.string().trim().min(1, 'is required (Bot token from the Discord developer portal)'),
   DISCORD_API_URL: optionalUrl,
+  DISCORD_REQUEST_TIMEOUT_MS: int(1000, 15_000),
   OPENAI_API_KEY: z.string().trim().min(1, 'is required (an OpenAI API key, or any string for a local server)'),
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-3.5-turbo'),
@@ -46,6 +47,14 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(0, 20),
   DAILY_TOKEN_CAP: int(0, 0),
   ALLOWED_USER_IDS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be a comma-separated list of Discord user ids'))),
+  /** Delete stored exchanges older than this many days (0 = keep for ever). */
+  HISTORY_RETENTION_DAYS: int(0, 0),
+  /** Discord user ids of the bot's operators (for /stats). */
+  OWNER_IDS: z
     .string()
     .default('')
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))

@@ -52,8 +52,10 @@ export async function openDatabase(databaseUrl: string, { migrate = true } = {})
 async function openOnce(databaseUrl: string, migrate: boolean): Promise<{ orm: MikroORM; applied: string[] }> {
   const orm = await MikroORM.init(ormOptions(databaseUrl, { connect: false }));
   try {
+    // This opens the connection pool (reconnecting once if it had to create the database first).
+    // `orm.connect()` after it would start a second pool without closing this one, whose idle
+    // connection then kept `npm run migrate` alive for the pool's 30 s idle timeout.
     await orm.schema.ensureDatabase({ create: false });
-    await orm.connect();
     const applied = migrate ? (await orm.migrator.up()).map((m) => m.name) : [];
     return { orm, applied };
   } catch (error) {

@@ -28,6 +28,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly redelivered = new Counter({ name: 'bot_messages_redelivered_total', help: 'Messages taken over from a replica that stopped answering them', registers: [this.registry] });
+  readonly outboxDeadLetters = new Counter({
+    name: 'bot_outbox_dead_letters_total',
+    help: 'Exchanges PostgreSQL refused for good, set aside in the outbox dead letters',
+    registers: [this.registry],
+  });
   // From discord.js's `rateLimited` event: it fires whenever a request waits for a limit, whether a
   // 429 set it, a bucket's headers said it was spent, or the bot-wide requests per second ran out.
   readonly discordRateLimited = new Counter({
