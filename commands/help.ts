@@ -8,6 +8,7 @@ export default {
   data: define(new SlashCommandBuilder().setName('help'), 'help'),
   async execute(interaction, { settings }) {
     const r = repliesFor(interaction.locale);
-    await interaction.reply({ content: r.help(Math.round(settings.sessionTtlSeconds / 60), settings.model), flags: MessageFlags.Ephemeral });
+    const controls = { retentionDays: settings.retentionDays, owner: settings.ownerIds.includes(interaction.user.id) };
+    await interaction.reply({ content: r.help(Math.round(settings.sessionTtlSeconds / 60), settings.model, controls), flags: MessageFlags.Ephemeral });
   },
 } satisfies Command;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { SessionStore } from '../src/chat/session-store.js';
 import type { ExportLimiter } from '../src/history/export-limiter.js';
 import type { HistoryRepository } from '../src/history/repository.js';
+import type { UsageLedger } from '../src/history/usage-ledger.js';
 import type { Erasure } from '../src/privacy/erasure.js';
 
 export interface CommandContext {
@@ -16,7 +17,21 @@ export interface CommandContext {
   exports: Pick<ExportLimiter, 'begin'>;
   logger: Logger;
   /** What /help tells people. */
-  settings: { sessionTtlSeconds: number; model: string };
+  settings: { sessionTtlSeconds: number; model: string } & ControlSettings;
+  /** Tokens per person, day and model, counts only (/usage, /stats). */
+  usage: Pick<UsageLedger, 'person' | 'stats'>;
+  /** The daily token cap's current window for a person; null when there is no cap. */
+  tokenWindow: (userId: string) => Promise<{ used: number; cap: number; freesAt: Date | null } | null>;
+}
+
+/** What /privacy, /help and /stats need to know of the operator's settings. */
+export interface ControlSettings {
+  /** Days stored exchanges are kept (0 = for ever). */
+  retentionDays: number;
+  /** Who may run /stats. */
+  ownerIds: readonly string[];
+  /** Whether logs hold what people write (LOG_MESSAGE_CONTENT), as /privacy tells them. */
+  logsMessageContent: boolean;
 }
 
 export interface Command {

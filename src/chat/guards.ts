@@ -49,6 +49,16 @@ export class Guards {
     }
   }
 
+  /**
+   * The cap's current window as `tokenCapReached` applies it, for /usage: tokens counted so far, the
+   * cap, and when the window frees up (null before anything was counted). Null when there is no cap.
+   */
+  async tokenWindow(userId: string): Promise<{ used: number; cap: number; freesAt: Date | null } | null> {
+    if (!this.tokens) return null;
+    const used = await this.tokens.get(userId);
+    return { used: used?.consumedPoints ?? 0, cap: this.tokens.points, freesAt: used ? new Date(Date.now() + used.msBeforeNext) : null };
+  }
+
   /** Counts the tokens an answer used against the daily cap. */
   async spend(userId: string, tokens: number): Promise<void> {
     if (!this.tokens || tokens <= 0) return;

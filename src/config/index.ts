@@ -63,7 +63,7 @@ export const configSchema = z.object({
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: int(0, 15_000),
   REDELIVER_AFTER_MS: int(1000, 15_000),
-  WORKER_CONCURRENCY: int(1, 100),
+  WORKER_CONCURRENCY: int(1, 500),
   OUTBOX_FLUSH_INTERVAL_MS: int(100, 5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_MESSAGE_CONTENT: bool(false),

@@ -169,7 +169,10 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       if (capFreesAt) return await conversation.notice(message, lease, 'token_cap', (await replies()).tokenCap(capFreesAt));
 
       let slot = 0;
-      const streaming = options.streamReplies
+      // With no request budget to show words as they come (many answers in progress), the model is
+      // asked for the whole answer at once: streamed words could not be shown anyway, and parsing
+      // them costs CPU every other answer needs.
+      const streaming = options.streamReplies && (deps.streamBudget?.hasRoom() ?? true)
         ? new StreamingReply((content) => target.post(content, slot++), { editIntervalMs: options.streamEditIntervalMs, mayStream: () => deps.streamBudget?.hasRoom() ?? true })
         : null;
       // Discord refused the first words for good: stop the model too (no tokens paid for nobody).

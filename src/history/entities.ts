@@ -34,7 +34,11 @@ export const Message = defineEntity({
     guildId: p.string().length(20).nullable(),
     channelId: p.string().length(20).nullable(),
   },
-  indexes: [{ name: 'messages_user_id_id_idx', properties: ['user', 'id'] }],
+  indexes: [
+    { name: 'messages_user_id_id_idx', properties: ['user', 'id'] },
+    // Retention deletes, and /stats counts, by age.
+    { name: 'messages_created_at_idx', properties: ['createdAt'] },
+  ],
 });
 
 /**
@@ -50,4 +54,23 @@ export const Erasure = defineEntity({
   },
 });
 
-export const entities = [User, Message, Erasure];
+/**
+ * Tokens the model reported, per person, UTC day and model: counts only, no words, so it stays after
+ * /clear-history and retention (for /usage and /stats). Written by `UsageLedger`.
+ */
+export const UsageLedgerEntry = defineEntity({
+  name: 'UsageLedgerEntry',
+  tableName: 'usage_ledger',
+  properties: {
+    user: p.string().length(20).primary().fieldName('user_id'),
+    day: p.date().primary(),
+    model: p.string().length(100).primary(),
+    promptTokens: p.bigint('number').default(0),
+    completionTokens: p.bigint('number').default(0),
+    cachedTokens: p.bigint('number').default(0),
+    requests: p.integer().default(0),
+  },
+  indexes: [{ name: 'usage_ledger_day_idx', properties: ['day'] }],
+});
+
+export const entities = [User, Message, Erasure, UsageLedgerEntry];

@@ -129,6 +129,8 @@ export class FakeOpenAI {
     const created = Math.floor(Date.now() / 1000);
 
     if (!request.stream) {
+      // A whole answer takes as long to write as a streamed one: OpenAI answers when it is done.
+      if (this.chunkDelayMs) await sleep(this.chunkDelayMs * (text.match(/\S+\s*|\s+/g)?.length ?? 0));
       return json(res, 200, {
         id,
         object: 'chat.completion',

@@ -1,8 +1,16 @@
 // English: every sentence the bot says, in one place. Other languages implement the same shape.
 import type { ChatFailureKind } from '../../chat/errors.js';
+import type { UsageCounts, UsageWindow } from '../../history/usage-ledger.js';
 
 const when = (at: Date) => `<t:${Math.ceil(at.getTime() / 1000)}:R>`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const number = (n: number) => n.toLocaleString('en-US');
+const people = (n: number) => (n === 1 ? '1 person' : `${number(n)} people`);
+const retentionNote = (days: number) => `Saved exchanges are deleted ${plural(days, 'day')} after they were written.`;
+const tokens = (c: UsageCounts) =>
+  `${number(c.promptTokens + c.completionTokens)} tokens (${number(c.promptTokens)} read${c.cachedTokens ? `, ${number(c.cachedTokens)} of them from the cache` : ''}; ${number(c.completionTokens)} written) over ${plural(c.requests, 'answer')}`;
+/** At most this many models per /stats section, so the reply fits one message. */
+const STATS_MODELS = 8;
 
 export const en = {
   failure: {
@@ -48,7 +56,7 @@ export const en = {
     expired: 'That confirmation has expired, so nothing was deleted. Run /clear-history again.',
     cancelled: 'Cancelled. Nothing was deleted.',
   },
-  help: (ttlMinutes: number, model: string) =>
+  help: (ttlMinutes: number, model: string, { retentionDays = 0, owner = false }: { retentionDays?: number; owner?: boolean } = {}) =>
     [
       `I'm a chat assistant running **${model}**. DM me anything and I'll answer.`,
       `I remember our conversation while you keep talking; after ${ttlMinutes} minutes of quiet I start fresh.`,
@@ -56,8 +64,54 @@ export const en = {
       '• `/history` — your conversations, newest first (add `format: file` to download them)',
       '• `/logout` — forget the current conversation (history is kept)',
       '• `/clear-history` — delete everything I saved about you',
+      '• `/usage` — the tokens you used today and this month',
+      '• `/privacy` — what I keep about you, where, and for how long',
+      ...(owner ? ['• `/stats` — usage across everyone (for the bot’s operators)'] : []),
+      ...(retentionDays ? [retentionNote(retentionDays)] : []),
       'Only you can see these commands’ replies.',
     ].join('\n'),
+  retentionNote,
+  usage: {
+    title: '**Your usage** (days and months in UTC)',
+    today: (c: UsageCounts) => `Today: ${tokens(c)}.`,
+    month: (c: UsageCounts) => `This month: ${tokens(c)}.`,
+    window: (used: number, cap: number, freesAt: Date | null) =>
+      freesAt
+        ? `Daily limit: ${number(used)} of ${number(cap)} tokens used in the current 24-hour window, which frees up ${when(freesAt)}.`
+        : `Daily limit: ${number(cap)} tokens per 24 hours; the window starts with your next answer.`,
+    note: 'These are counts only, without words, so they stay after /clear-history.',
+  },
+  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent }: { sessionTtlMinutes: number; retentionDays: number; logsMessageContent?: boolean }) =>
+    [
+      '**What I keep about you, where, and for how long**',
+      `• **Our current conversation**, so I can follow it: in Redis, forgotten ${sessionTtlMinutes} minutes after your last message, or at once with \`/logout\`.`,
+      `• **Your saved exchanges** (what you wrote, my answers, when, the model and token counts) and your Discord username: in PostgreSQL, for \`/history\`. ${
+        retentionDays ? `Each exchange is deleted ${plural(retentionDays, 'day')} after it was written; your name goes with your last one.` : 'They are kept until you delete them.'
+      }`,
+      '• **Token counts**, numbers without words: in PostgreSQL, for `/usage`. They stay after your history is deleted.',
+      '• **Short-lived things** in Redis: a message waiting for its answer, an answer being delivered, how much you used this minute and today, and your Discord language (30 days).',
+      logsMessageContent
+        ? '• **Logs**: your Discord id, message ids and, as the bot’s operator chose, what you write.'
+        : '• **Logs**: your Discord id and message ids, never what you write.',
+      '**To erase it:** `/clear-history` deletes your saved exchanges, your name, our conversations and anything of yours still on its way; it keeps only your id and the time, so an answer being written at that moment is not saved afterwards. `/logout` forgets the current conversation and keeps your history.',
+    ].join('\n'),
+  stats: {
+    refused: 'Sorry, `/stats` is only for the bot’s operators.',
+    today: '**Today (UTC)**',
+    last30Days: '**Last 30 days (UTC)**',
+    section: (title: string, w: UsageWindow) =>
+      [
+        `${title}: ${people(w.people)} answered, ${plural(w.storedExchanges, 'exchange')} still stored`,
+        ...w.models
+          .slice(0, STATS_MODELS)
+          .map(
+            (m) =>
+              `• \`${m.model}\`: ${people(m.people)}, ${plural(m.requests, 'answer')}, ${number(m.promptTokens)} tokens read (${number(m.cachedTokens)} cached), ${number(m.completionTokens)} written`,
+          ),
+        ...(w.models.length > STATS_MODELS ? [`• and ${plural(w.models.length - STATS_MODELS, 'more model')}`] : []),
+        ...(w.models.length ? [] : ['• nothing yet']),
+      ].join('\n'),
+  },
   notYourButton: "That button isn't for you. Run the command yourself to get your own.",
   commandFailed: 'Sorry, that command failed. Please try again in a moment.',
   commands: {
@@ -69,6 +123,9 @@ export const en = {
     clearHistory: 'Delete all your saved conversations with me',
     logout: 'Forget our current conversation and start fresh (history is kept)',
     help: 'What I remember, for how long, and my commands',
+    usage: 'The tokens you used today and this month (only you can see it)',
+    privacy: 'What I keep about you, where, for how long, and how to erase it',
+    stats: 'Usage across everyone: people, exchanges and tokens (operators only)',
   },
 };
 

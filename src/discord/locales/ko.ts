@@ -1,7 +1,13 @@
 // 한국어 (Korean). Same shape as en.ts; command names stay English.
+import type { UsageCounts } from '../../history/usage-ledger.js';
 import type { Replies } from './en.js';
 
 const when = (at: Date) => `<t:${Math.ceil(at.getTime() / 1000)}:R>`;
+const number = (n: number) => n.toLocaleString('ko-KR');
+const retentionNote = (days: number) => `저장된 대화는 쓰인 지 ${days}일이 지나면 지워져요.`;
+const tokens = (c: UsageCounts) =>
+  `답변 ${number(c.requests)}개, 토큰 ${number(c.promptTokens + c.completionTokens)}개 (읽은 토큰 ${number(c.promptTokens)}개${c.cachedTokens ? `, 그중 캐시 ${number(c.cachedTokens)}개` : ''}, 쓴 토큰 ${number(c.completionTokens)}개)`;
+const STATS_MODELS = 8;
 
 export const ko: Replies = {
   failure: {
@@ -46,7 +52,7 @@ export const ko: Replies = {
     expired: '확인 시간이 지나서 아무것도 지우지 않았어요. /clear-history 를 다시 실행해 주세요.',
     cancelled: '취소했어요. 아무것도 지우지 않았어요.',
   },
-  help: (ttlMinutes, model) =>
+  help: (ttlMinutes, model, { retentionDays = 0, owner = false } = {}) =>
     [
       `저는 **${model}** 모델로 대화하는 챗봇이에요. DM으로 무엇이든 물어보세요.`,
       `대화를 이어가는 동안 내용을 기억하고, ${ttlMinutes}분 동안 말이 없으면 새로 시작해요.`,
@@ -54,8 +60,54 @@ export const ko: Replies = {
       '• `/history` — 내 대화 기록, 최신순 (`format: file` 로 파일 받기)',
       '• `/logout` — 지금 대화 잊기 (기록은 유지)',
       '• `/clear-history` — 저장된 내 기록 모두 지우기',
+      '• `/usage` — 오늘과 이번 달에 쓴 토큰',
+      '• `/privacy` — 무엇을 어디에 얼마나 오래 보관하는지',
+      ...(owner ? ['• `/stats` — 전체 사용량 (봇 운영자용)'] : []),
+      ...(retentionDays ? [retentionNote(retentionDays)] : []),
       '명령의 답은 나에게만 보여요.',
     ].join('\n'),
+  retentionNote,
+  usage: {
+    title: '**내 사용량** (날짜와 달은 UTC 기준)',
+    today: (c) => `오늘: ${tokens(c)}.`,
+    month: (c) => `이번 달: ${tokens(c)}.`,
+    window: (used, cap, freesAt) =>
+      freesAt
+        ? `하루 한도: 지금의 24시간 구간에서 ${number(cap)}개 중 ${number(used)}개를 썼어요. ${when(freesAt)} 다시 채워져요.`
+        : `하루 한도: 24시간마다 토큰 ${number(cap)}개. 다음 답변부터 구간이 시작돼요.`,
+    note: '글 내용 없이 숫자만 남기므로 /clear-history 뒤에도 남아요.',
+  },
+  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent }) =>
+    [
+      '**내가 무엇을, 어디에, 얼마나 오래 보관하는지**',
+      `• **지금 대화**: 대화를 이어가려고 Redis에 두고, 마지막 메시지 뒤 ${sessionTtlMinutes}분이 지나거나 \`/logout\` 을 하면 바로 잊어요.`,
+      `• **저장된 대화** (내가 쓴 글, 답변, 시각, 모델, 토큰 수)와 Discord 사용자 이름: \`/history\` 를 위해 PostgreSQL에 저장해요. ${
+        retentionDays ? `각 대화는 쓰인 지 ${retentionDays}일이 지나면 지워지고, 이름은 마지막 대화와 함께 지워져요.` : '직접 지울 때까지 보관해요.'
+      }`,
+      '• **토큰 수** (글 없이 숫자만): `/usage` 를 위해 PostgreSQL에 남아요. 기록을 지운 뒤에도 남아요.',
+      '• **잠깐 두는 것들** (Redis): 답을 기다리는 메시지, 전달 중인 답변, 이번 1분과 오늘의 사용량, Discord 언어 설정(30일).',
+      logsMessageContent
+        ? '• **로그**: Discord ID, 메시지 ID, 그리고 봇 운영자가 켜 두었기 때문에 내가 쓴 글도 남아요.'
+        : '• **로그**: Discord ID와 메시지 ID만 남고, 내가 쓴 글은 남지 않아요.',
+      '**지우는 방법:** `/clear-history` 는 저장된 대화, 이름, 지금 대화, 아직 처리 중인 것까지 지워요. 그 순간 쓰이던 답변이 나중에 저장되지 않도록 ID와 시각만 남겨요. `/logout` 은 지금 대화만 잊고 기록은 남겨요.',
+    ].join('\n'),
+  stats: {
+    refused: '죄송해요, `/stats` 는 봇 운영자만 쓸 수 있어요.',
+    today: '**오늘 (UTC)**',
+    last30Days: '**최근 30일 (UTC)**',
+    section: (title, w) =>
+      [
+        `${title}: ${number(w.people)}명에게 답변, 저장된 대화 ${number(w.storedExchanges)}개`,
+        ...w.models
+          .slice(0, STATS_MODELS)
+          .map(
+            (m) =>
+              `• \`${m.model}\`: ${number(m.people)}명, 답변 ${number(m.requests)}개, 읽은 토큰 ${number(m.promptTokens)}개 (캐시 ${number(m.cachedTokens)}개), 쓴 토큰 ${number(m.completionTokens)}개`,
+          ),
+        ...(w.models.length > STATS_MODELS ? [`• 그 밖의 모델 ${w.models.length - STATS_MODELS}개`] : []),
+        ...(w.models.length ? [] : ['• 아직 없음']),
+      ].join('\n'),
+  },
   notYourButton: '이 버튼은 다른 사람의 것이에요. 직접 명령을 실행해 주세요.',
   commandFailed: '죄송해요, 명령을 처리하지 못했어요. 잠시 뒤에 다시 시도해 주세요.',
   commands: {
@@ -67,5 +119,8 @@ export const ko: Replies = {
     clearHistory: '저장된 내 대화를 모두 지워요',
     logout: '지금 대화를 잊고 새로 시작해요 (기록은 유지)',
     help: '무엇을 얼마나 기억하는지, 그리고 명령어 안내',
+    usage: '오늘과 이번 달에 쓴 토큰 (나에게만 보여요)',
+    privacy: '무엇을 어디에 얼마나 오래 보관하는지, 지우는 방법',
+    stats: '전체 사용량: 사용자, 대화, 토큰 (운영자 전용)',
   },
 };
