@@ -1,8 +1,8 @@
 // Answers one message taken from the shared stream, on whichever replica took it:
 //   refused when queued? → the notice, nothing else · otherwise: the person's lock → admit (token cap,
 //   handed out too often) → the conversation core (streamed into Discord as the model writes) →
-//   deliver the recorded reply → release the lock → finish the stream entry (the person's next
-//   message may go).
+//   deliver the recorded reply (and store the exchange meanwhile) → release the lock → finish the
+//   stream entry (the person's next message may go).
 // Each step can be repeated by another replica if this one dies: the reply is recorded before it is
 // delivered, and delivery finds parts already posted by their nonce, so the person gets one answer.
 // A refusal for good from Discord (a blocked person) finishes the message after one request; a
@@ -125,6 +125,9 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     try {
       target = await ReplyTarget.open(deps.rest, job, log);
       const reply = await decide(message, lease, target, givingUp, replies, log);
+      // Stored while it is being shown (never fails: a lost store is logged), and before the
+      // person's next message may start, so their exchanges are stored in the order they wrote them.
+      const kept = conversation.keep(message, reply);
       try {
         await deliver(reply, target);
       } catch (error) {
@@ -133,7 +136,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         log.warn({ err: error }, 'could not deliver the apology for a message given up');
       }
       if (reply.kind === 'answer' && reply.droppedTurns > 0) log.debug({ droppedTurns: reply.droppedTurns }, 'context trimmed');
-      await conversation.keep(message, reply);
+      await kept;
       await lease.release(); // before the turn moves on: the person's next message finds the lock free
       await stream.finish(delivery);
       void conversation.forget(message).catch(() => undefined); // expires by itself otherwise

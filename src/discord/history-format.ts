@@ -5,6 +5,7 @@
 import type { APIEmbed } from 'discord.js';
 import type { StoredExchange } from '../history/repository.js';
 import type { Replies } from './replies.js';
+import { truncate } from './text-cut.js';
 
 export const HISTORY_PAGE_SIZE = 5;
 export const EMBEDS_TOTAL_LIMIT = 6000;
@@ -13,7 +14,7 @@ const ANSWER_CHARS = 700;
 
 export function shorten(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+  return flat.length <= max ? flat : `${truncate(flat, max - 1).trimEnd()}…`;
 }
 
 /** Discord renders `<t:unix:f>` in each reader's own time zone and locale. */

@@ -11,6 +11,7 @@ import type { DmJob } from '../queue/dm-stream.js';
 import { cleanText } from './clean-text.js';
 import { refusalOf, type TokenRejected, type Undeliverable } from './refusals.js';
 import type { PostedMessage } from './streaming-reply.js';
+import { truncate } from './text-cut.js';
 
 const THREAD_NAME_CHARS = 80;
 const NO_MENTIONS: APIAllowedMentions = { parse: [] };
@@ -35,7 +36,7 @@ export class ReplyTarget {
     if (!openThread) return new ReplyTarget(rest, job.channelId, job.messageId);
     try {
       const thread = (await rest.post(Routes.threads(job.channelId, job.messageId), {
-        body: { name: job.text.slice(0, THREAD_NAME_CHARS) || job.username },
+        body: { name: truncate(job.text, THREAD_NAME_CHARS) || job.username },
       })) as { id: string };
       return new ReplyTarget(rest, thread.id, job.messageId);
     } catch (error) {

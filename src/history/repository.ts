@@ -3,6 +3,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Exchange } from '../chat/types.js';
 import { Message } from './entities.js';
+import { storable } from './sanitize.js';
 
 export interface StoredExchange {
   id: string;
@@ -34,9 +35,10 @@ export class HistoryRepository {
    * being written then), checked in the same statement as the inserts: one round trip, and the
    * statement's start is the moment it counts as written (an erasure deletes up to the newest
    * exchange it counted, so one that wins this race by a hair stays, as written before it).
-   * Returns whether a row was written.
+   * Values are cleaned and fitted to their columns first (sanitize.ts). Returns whether a row was written.
    */
-  async save(exchange: Exchange, username?: string): Promise<boolean> {
+  async save(given: Exchange, givenUsername?: string): Promise<boolean> {
+    const { exchange, username } = storable(given, givenUsername);
     const result = await this.orm.em.fork().execute(
       `with open as (select not exists (select 1 from erasures where user_id = ? and erased_at >= ?) as ok),
             identity as (insert into users (id, username, created_at) select ?, ?, now() where (select ok from open) on conflict (id) do nothing)
