@@ -17,7 +17,7 @@ describe('configuration', () => {
       DEPLOY_COMMANDS_ON_START: true,
       REDIS_CLUSTER: false,
       REDELIVER_AFTER_MS: 15_000,
-      WORKER_CONCURRENCY: 100,
+      WORKER_CONCURRENCY: 500,
       LOG_MESSAGE_CONTENT: false,
     });
     expect(config.DISCORD_API_URL).toBeUndefined();
