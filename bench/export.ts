@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { exportFiles, exportLimits, exportMessages, type ExportFormat } from '../src/discord/history-export.js';
+import { exportFiles, exportLimits, exportMessages } from '../src/discord/history-export.js';
 import { repliesFor } from '../src/discord/replies.js';
 import { Message } from '../src/history/entities.js';
 import { openDatabase } from '../src/history/orm.js';
@@ -63,7 +63,7 @@ async function measure(way: Way, databaseUrl: string): Promise<void> {
     sample();
   } else {
     const { fileBytes, filesPerMessage } = exportLimits(10 * MiB); // Discord's default attachment_size_limit
-    const built = exportFiles(new HistoryRepository(orm).batches(USER_ID, 200), { format: way as ExportFormat, maxBytes: fileBytes, r });
+    const built = exportFiles(new HistoryRepository(orm).batches(USER_ID, 200), { format: way, maxBytes: fileBytes, r });
     for await (const message of exportMessages(built, filesPerMessage)) {
       const upload = new Blob(message.files.map((f) => new Uint8Array(f.data.buffer as ArrayBuffer, f.data.byteOffset, f.data.length)));
       sample();

@@ -110,7 +110,8 @@ async function overheadSeries(s: Stage, count: number): Promise<number[]> {
   for (const u of users) await timeToFirstReply(s.discord, u, 'warm up'); // JIT, connections, first sessions
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
-    times.push(await timeToFirstReply(s.discord, users[i % users.length]!, `message ${i}`));
+    // Until the whole answer is visible (not its first words), as the person waits for it.
+    times.push((await timeToWholeAnswer(s.discord, users[i % users.length]!, `message ${i}`, `You said: message ${i}`)).whole);
     // discord.js keeps every bot under Discord's global 50 requests/s; pacing the DMs keeps both
     // bots below it, so the figures show the bot's own work rather than that queue.
     await sleep(50);
@@ -153,7 +154,7 @@ async function rssMb(bot: BotProcess): Promise<number> {
 
 // ---- 1. overhead per DM ------------------------------------------------------------------------
 if (runs('overhead')) {
-  process.stdout.write('\n1. Overhead per DM (zero-latency model, 200 DMs, one at a time)\n');
+  process.stdout.write('\n1. Overhead per DM, until the whole answer is visible (zero-latency model, 200 DMs, one at a time)\n');
   const floor = await stage({}, 'bench/floor-bot.ts');
   const floorTimes = await overheadSeries(floor, 200);
   await floor.stop();
@@ -202,7 +203,7 @@ if (runs('whole')) {
   process.stdout.write('\n1c. Saturation: 300 people at once; the model starts after 300 ms and writes ~720 characters in ~3 s\n');
   const answerFor = (r: { messages: { content: string }[] }) => `${r.messages.at(-1)?.content}: ${'a fairly long answer that streams. '.repeat(20)}`.trim();
   const saturate = async (s: Stage, label: string) => {
-    s.openai.setReply(answerFor as never);
+    s.openai.setReply(answerFor);
     s.openai.latencyMs = 300;
     s.openai.chunkDelayMs = 25; // ~120 words: about 3 s
     const people = Array.from({ length: 300 }, (_, i) => s.discord.user(`${label}${i}`));
@@ -350,7 +351,19 @@ if (runs('memory')) {
   for (const u of users.slice(0, 100)) bytes += (await redis.memory('USAGE', `${s.prefix}session:{${u.id}}`)) ?? 0;
   redis.disconnect();
   await s.stop();
-  results.memory = { idleRssMb: idle, rssWith1000SessionsMb: busy, redisBytesPerSession: bytes / 100 };
+  // The floor bot, the same way.
+  const floor = await stage({}, 'bench/floor-bot.ts');
+  await sleep(1000);
+  const floorIdle = await rssMb(floor.bot);
+  const floorUsers = Array.from({ length: 1000 }, (_, i) => floor.discord.user(`fmem${i}`));
+  for (let i = 0; i < floorUsers.length; i += 50) {
+    await Promise.all(floorUsers.slice(i, i + 50).map((u) => timeToFirstReply(floor.discord, u, `Hi, I am user ${i}, tell me about the weather today please.`)));
+  }
+  await sleep(1000);
+  const floorBusy = await rssMb(floor.bot);
+  await floor.stop();
+  results.memory = { idleRssMb: idle, rssWith1000SessionsMb: busy, redisBytesPerSession: bytes / 100, floorIdleRssMb: floorIdle, floorRssWith1000Mb: floorBusy };
+  report('floor RSS idle / after 1,000 people', `${floorIdle.toFixed(0)} MB / ${floorBusy.toFixed(0)} MB`);
   report('bot RSS idle', `${idle.toFixed(0)} MB`);
   report('bot RSS with 1,000 active sessions', `${busy.toFixed(0)} MB`, '< 150 MB');
   report('Redis bytes per session (one exchange)', `${(bytes / 100).toFixed(0)} B`);
@@ -390,7 +403,10 @@ function reusableShare(requests: { role: string; content: string }[][], count: (
     let best = 0;
     for (const earlier of requests.slice(0, i)) {
       let shared = 0;
-      for (let k = 0; k < Math.min(earlier.length, messages.length) && earlier[k]!.content === messages[k]!.content && earlier[k]!.role === messages[k]!.role; k++) shared += tokens(messages[k]!);
+      for (const [k, message] of messages.entries()) {
+        if (earlier[k]?.content !== message.content || earlier[k]?.role !== message.role) break;
+        shared += tokens(message);
+      }
       best = Math.max(best, shared);
     }
     if (best >= 1024) reusable += 1024 + Math.floor((best - 1024) / 128) * 128;
@@ -402,7 +418,7 @@ if (runs('cache')) {
   process.stdout.write('\n6b. Prompt cache: a 60-message conversation, gpt-4o, CONTEXT_TOKEN_BUDGET=4000\n');
   const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false', CONTEXT_TOKEN_BUDGET: '4000', OPENAI_MODEL: 'gpt-4o', MAX_INPUT_CHARS: '4000' });
   const answer = (r: { messages: { content: string }[] }) => `About "${r.messages.at(-1)?.content.slice(0, 40)}": ${'Here is a careful, detailed answer with examples and caveats. '.repeat(14)}`.trim();
-  s.openai.setReply(answer as never);
+  s.openai.setReply(answer);
   const user = s.discord.user('regular');
   const questions = Array.from({ length: 60 }, (_, i) => `Question ${i}: ${'could you explain a little more about this part of the topic, with an example? '.repeat(3)}`);
   for (const [i, q] of questions.entries()) await timeToWholeAnswer(s.discord, user, q, answer({ messages: [{ content: q }] })).catch(() => i);

@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 // Users keyed by Discord id; one message row per answered DM, unique per Discord message id;
 // (user_id, id) serves /history's newest-first keyset pages.
 export class Migration20261125014410 extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     this.addSql(`create table "users" ("id" varchar(20) not null, "username" varchar(100) null, "created_at" timestamptz not null, constraint "users_pkey" primary key ("id"));`);
 
     this.addSql(`create table "messages" ("id" bigserial primary key, "user_id" varchar(20) not null, "discord_message_id" varchar(20) not null, "user_text" text not null, "gpt_response" text not null, "model" varchar(100) not null, "prompt_tokens" int not null default 0, "completion_tokens" int not null default 0, "total_tokens" int not null default 0, "created_at" timestamptz not null);`);
@@ -13,7 +13,7 @@ export class Migration20261125014410 extends Migration {
     this.addSql(`alter table "messages" add constraint "messages_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     this.addSql(`drop table if exists "messages" cascade;`);
     this.addSql(`drop table if exists "users" cascade;`);
   }

@@ -5,12 +5,12 @@ import { Migration } from '@mikro-orm/migrations';
 // tombstone per person who erased their history: only their id and when, so an answer that was
 // being written at that moment is not stored afterwards.
 export class Migration20261128150000 extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     this.addSql(`alter table "messages" add column "guild_id" varchar(20) null, add column "channel_id" varchar(20) null, add column "cached_tokens" int not null default 0;`);
     this.addSql(`create table "erasures" ("user_id" varchar(20) not null, "erased_at" timestamptz not null, constraint "erasures_pkey" primary key ("user_id"));`);
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     this.addSql(`drop table if exists "erasures";`);
     this.addSql(`alter table "messages" drop column "guild_id", drop column "channel_id", drop column "cached_tokens";`);
   }

@@ -45,7 +45,7 @@ export function maskTokens(text: string): string {
 
 /** A request URL as a route: the path after the API version, tokens masked, no query string. */
 export function routeOf(url: string): string {
-  let path = url;
+  let path: string;
   try {
     path = new URL(url).pathname;
   } catch {
@@ -70,7 +70,7 @@ export function serializeError(value: unknown): SerializedError {
 
 function serialize(value: unknown, depth: number, seen: Set<object>): SerializedError {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-    const shown = typeof value === 'string' ? safeText(value) : value == null ? undefined : String(value);
+    const shown = typeof value === 'string' ? safeText(value) : value == null ? undefined : typeof value === 'symbol' ? value.description : `${value as number | boolean | bigint}`;
     return { type: value === null ? 'null' : typeof value, ...(shown ? { message: shown } : {}) };
   }
   const error = value as Record<string, unknown>;

@@ -63,6 +63,6 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     // Value-based scrubbing as the last line of defence (error messages, URLs).
-    { write: (line: string) => stream.write(scrub(line)) } as pino.DestinationStream,
+    { write: (line: string) => stream.write(scrub(line)) },
   );
 }

@@ -4,7 +4,7 @@
 // On SIGINT/SIGTERM: stop taking messages, finish those in hand, then close in reverse order.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Events, RESTEvents } from 'discord.js';
+import { type Client, Events, type Interaction, type Message, RESTEvents } from 'discord.js';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
 import { loadTokenCounter } from './chat/context.js';
@@ -191,19 +191,22 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     async (id) => (await redis.set(`${config.REDIS_KEY_PREFIX}interaction:${id}`, '1', 'EX', 900, 'NX')) === 'OK',
   );
   const gateway = watchGateway(client, metrics, logger);
-  client.on(Events.MessageCreate, onMessage);
-  client.on(Events.InteractionCreate, onInteraction);
+  const onMessageEvent = (message: Message) => void onMessage(message);
+  const onInteractionEvent = (interaction: Interaction) => void onInteraction(interaction);
+  client.on(Events.MessageCreate, onMessageEvent);
+  client.on(Events.InteractionCreate, onInteractionEvent);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   client.on(Events.Warn, (message) => logger.warn({ discord: message }, 'discord client warning'));
   client.rest.on(RESTEvents.RateLimited, (limit) => metrics.discordRateLimited.inc({ global: String(limit.global) }));
-  client.once(Events.ClientReady, async (ready) => {
+  const onReady = async (ready: Client<true>) => {
     try {
       if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(ready.rest, ready.application.id);
     } catch (error) {
       logger.error({ err: error }, 'slash command registration failed; DMs still work');
     }
     logger.info({ event: 'ready', user: ready.user.tag, userId: ready.user.id, model: config.OPENAI_MODEL }, 'ready');
-  });
+  };
+  client.once(Events.ClientReady, (ready) => void onReady(ready));
 
   outbox.start();
   retention.start();
@@ -214,7 +217,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
           metrics,
           checks: {
             // Every shard connected (isReady() stays true while one reconnects), and a token Discord accepts.
-            discord: async () => gateway.up() && !tokenRejected,
+            discord: () => Promise.resolve(gateway.up() && !tokenRejected),
             postgres: () => orm.isConnected(),
             redis: async () => (await redis.ping()) === 'PONG',
           },
@@ -224,6 +227,8 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     : null;
   if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
 
+  // Assigned once at the end of start-up; `let` so a signal before then finds it undefined, not in its TDZ.
+  // eslint-disable-next-line prefer-const
   let budget: { retire(): Promise<void> } | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -236,8 +241,8 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     if (!finished) logger.warn('gave up waiting for answers in flight; another replica will take them over');
     // Only now: while it finished its answers it still used its share of Discord's budget.
     await budget?.retire();
-    client.off(Events.MessageCreate, onMessage);
-    client.off(Events.InteractionCreate, onInteraction);
+    client.off(Events.MessageCreate, onMessageEvent);
+    client.off(Events.InteractionCreate, onInteractionEvent);
     outbox.stop();
     await retention.stop();
     await outbox.flush().catch((error: unknown) => logger.warn({ err: error }, 'outbox kept for the next start'));

@@ -132,7 +132,7 @@ export class SessionStore {
       .hget(this.fenceKey(userId), 'erased')
       .exec();
     const failed = results?.find(([error]) => error);
-    if (failed) throw failed[0];
+    if (failed?.[0]) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
     const [load, reply, erased] = (results ?? []).map(([, value]) => value as string | null);
     return { turns: parseTurns(load), reply: parseReply(reply), erasedAt: erased ? Number(erased) : null };
   }

@@ -39,7 +39,7 @@ export function createInteractionRouter(
    * Takes the interaction for this replica; false when another replica took it (every replica's
    * gateway session receives it). Discord accepts one response anyway; this spares the others the work.
    */
-  claim: (interactionId: string) => Promise<boolean> = async () => true,
+  claim: (interactionId: string) => Promise<boolean> = () => Promise.resolve(true),
 ) {
   const { logger } = context;
 

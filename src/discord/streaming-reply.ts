@@ -28,7 +28,7 @@ export interface StreamingOptions {
   firstPostHoldMs?: number;
 }
 
-const FIRST_POST_HOLD_MS = 20;
+const FIRST_POST_HOLD_MS = 10;
 
 export class StreamingReply {
   private text = '';
@@ -78,7 +78,7 @@ export class StreamingReply {
     this.text = finalText;
     this.enqueue(true);
     await this.chain;
-    if (this.failed) throw this.failed;
+    if (this.failed) throw this.failed instanceof Error ? this.failed : new Error('showing the answer failed', { cause: this.failed });
   }
 
   private enqueue(final: boolean): void {

@@ -66,6 +66,7 @@ async function openOnce(databaseUrl: string, migrate: boolean): Promise<{ orm: M
 
 /** A failure another process starting at the same moment causes: something already exists. */
 function isRace(error: unknown): boolean {
-  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? '')}`;
+  const cause = (error as { cause?: unknown })?.cause;
+  const text = `${String(error)} ${cause instanceof Error ? cause.message : ''}`;
   return /already exists|duplicate key|unique constraint/i.test(text);
 }

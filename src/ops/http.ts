@@ -3,7 +3,7 @@
 //   GET /readyz   Discord connected, PostgreSQL and Redis reachable (503 with the failing parts otherwise)
 //   GET /metrics  Prometheus text format
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
 
@@ -13,7 +13,8 @@ export async function startOpsServer(
   { metrics, checks }: { metrics: Metrics; checks: Record<string, ReadinessCheck> },
   { host, port }: { host: string; port: number },
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => void respond(req, res));
+  const respond = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return void res.writeHead(405).end();
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -31,7 +32,7 @@ export async function startOpsServer(
       return void res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
     }
     res.writeHead(404).end();
-  });
+  };
   server.listen(port, host);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };

@@ -49,7 +49,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.outboxDepth = this.gauge('bot_outbox_depth', 'Answered exchanges waiting for PostgreSQL', sources.outboxDepth);
     this.queueDepth = this.gauge('bot_queue_depth', 'Messages on the shared stream, waiting or being answered (all replicas)', sources.queueDepth);
-    this.inHand = this.gauge('bot_messages_in_hand', 'Messages this replica is answering or holding for their turn', async () => sources.inHand());
+    this.inHand = this.gauge('bot_messages_in_hand', 'Messages this replica is answering or holding for their turn', () => Promise.resolve(sources.inHand()));
   }
 
   /** A gauge read when scraped; -1 when its source cannot answer (Redis away). */

@@ -290,7 +290,7 @@ export class DmStream {
       .zcard(this.replicasKey)
       .exec();
     const failed = results?.find(([error]) => error);
-    if (failed) throw failed[0];
+    if (failed?.[0]) throw failed[0];
     return Number(results?.[2]?.[1] ?? 1);
   }
 

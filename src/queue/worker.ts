@@ -172,7 +172,7 @@ export class DmWorker {
     if (delivery.seq === 0) return this.run(delivery);
     const { userId } = delivery.job;
     let entries = this.waiting.get(userId);
-    if (!entries) this.waiting.set(userId, (entries = new Map()));
+    if (!entries) this.waiting.set(userId, (entries = new Map<string, Waiting>()));
     entries.set(delivery.entryId, { delivery, seenNext: -1, since: Date.now() });
     void this.wake(userId, undefined, force);
   }

@@ -143,7 +143,7 @@ describe('slash commands', () => {
 
     const page1 = await runHistory(ivy);
     expect(page1.flags & 64).toBe(64);
-    const text1 = page1.embeds.map((e: any) => e.description).join('\n') as string;
+    const text1 = page1.embeds.map((e: any) => e.description).join('\n');
     expect(page1.embeds).toHaveLength(5);
     expect(text1).not.toContain('jon private');
     for (let i = 7; i >= 3; i--) expect(text1).toContain(`ivy message ${i}`);
@@ -154,7 +154,7 @@ describe('slash commands', () => {
     const older = page1.components[0].components.find((b: any) => b.label === 'Next');
     await w.discord.clickButton(ivy, page1.id, older.custom_id).responded();
     const page2 = await w.discord.waitFor(() => (page1.embeds.at(-1).footer.text.startsWith('Page 2') ? page1 : null));
-    const text2 = page2.embeds.map((e: any) => e.description).join('\n') as string;
+    const text2 = page2.embeds.map((e: any) => e.description).join('\n');
     expect(text2).toContain('ivy message 2');
     expect(text2).toContain('ivy message 1');
     expect(text2).not.toContain('ivy message 3');
@@ -169,7 +169,7 @@ describe('slash commands', () => {
     const click = w.discord.clickButton(lee, page.id, older.custom_id);
     await click.responded();
     const answer = await w.discord.waitFor(() => click.response().followUps[0] ?? (click.response().type === 4 ? click.response().original : null));
-    expect(answer!.content).toMatch(/isn't for you/);
+    expect(answer.content).toMatch(/isn't for you/);
     expect(page.embeds.at(-1).footer.text).toContain('Page 1');
   });
 

@@ -13,7 +13,7 @@ it('lets three replicas start together on a new database: it is created and migr
     const applied = opened.flatMap((o) => o.applied);
     const all = migrationsList.map((m) => m.name);
     expect(applied).toEqual(all); // each applied by exactly one of them
-    const rows = await opened[0]!.orm.em.getConnection().execute<{ name: string }[]>('select name from mikro_orm_migrations');
+    const rows = await opened[0].orm.em.getConnection().execute<{ name: string }[]>('select name from mikro_orm_migrations');
     expect(rows.map((r) => r.name)).toEqual(all);
   } finally {
     await Promise.all(opened.map((o) => o.orm.close(true)));

@@ -58,7 +58,7 @@ describe('the shared stream', () => {
     subscriber.disconnect();
     // Finished entries are acknowledged and deleted.
     expect(await stream.depth()).toBe(2);
-    expect(((await r.redis.xpending(stream.key, stream.group)) as unknown[])[0]).toBe(2);
+    expect(((await r.redis.xpending(stream.key, stream.group)))[0]).toBe(2);
   });
 
   it('refuses over-limit messages when queued: one with a notice per window, the rest silently, and none takes a turn', async () => {

@@ -78,7 +78,7 @@ export async function startBot(
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
@@ -92,7 +92,7 @@ export async function startBot(
     }
     for (const waiter of [...waiters]) waiter();
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = once(child, 'exit');
 
   const waitForLog = (predicate: (line: Record<string, any>) => boolean, timeoutMs = 20_000) =>

@@ -87,7 +87,7 @@ export class FakeGateway {
     ws.on('message', (raw) => {
       let payload: { op: number; d: any };
       try {
-        payload = JSON.parse(String(raw));
+        payload = JSON.parse((raw as Buffer).toString('utf8'));
       } catch {
         ws.close(4002, 'Decode error');
         return;

@@ -1,5 +1,5 @@
 // Builders for Discord API v10 objects, shaped as Discord sends them (the fields discord.js v14 reads).
-import type { APIChannel, APIMessage, APIUser } from 'discord.js';
+import type { APIChannel, APIMessage, APIUser, ChannelFlags } from 'discord.js';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 let increment = 0n;
@@ -29,7 +29,8 @@ export function apiUser(user: FakeUserInit): APIUser {
 }
 
 export function dmChannel(id: string, recipient: FakeUserInit): APIChannel {
-  return { id, type: 1, name: null, last_message_id: null, recipients: [apiUser(recipient)], flags: 0 } as unknown as APIChannel;
+  const channel: APIChannel = { id, type: 1, name: null, last_message_id: null, recipients: [apiUser(recipient)], flags: 0 as ChannelFlags };
+  return channel;
 }
 
 export interface MessageInit {

@@ -234,7 +234,7 @@ export async function readBody(req: IncomingMessage): Promise<{ body: any; files
     const files: Attachment[] = [];
     let body: any = {};
     for (const [key, value] of form.entries()) {
-      if (key === 'payload_json') body = JSON.parse(String(value));
+      if (key === 'payload_json') body = JSON.parse(typeof value === 'string' ? value : '{}');
       else if (typeof value !== 'string') files.push({ filename: value.name, content: Buffer.from(await value.arrayBuffer()) });
     }
     return { body, files };
