@@ -29,7 +29,7 @@ import { HistoryRepository } from './history/repository.js';
 import { HistoryRetention } from './history/retention.js';
 import { UsageLedger } from './history/usage-ledger.js';
 import { createLogger } from './logger.js';
-import { startOpsServer } from './ops/http.js';
+import { listenOps } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
 import { StartupProgress } from './ops/start-up.js';
 import { Erasure } from './privacy/erasure.js';
@@ -43,6 +43,12 @@ const MAX_DELIVERIES = 5;
 async function main(config: Config, startup: StartupProgress): Promise<void> {
   const logger = createLogger(config);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  // The health port first: a second replica on this machine with the same settings stops here,
+  // before migrating or connecting to anything.
+  if (config.HTTP_PORT) startup.begin('http', logger);
+  const ops = config.HTTP_PORT ? await listenOps({ host: config.HTTP_HOST, port: config.HTTP_PORT }) : null;
+  if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
 
   startup.begin('database', logger);
   const { orm, applied } = await openDatabase(config.DATABASE_URL, { migrate: config.MIGRATE_ON_START });
@@ -210,22 +216,15 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
 
   outbox.start();
   retention.start();
-  if (config.HTTP_PORT) startup.begin('http', logger);
-  const ops = config.HTTP_PORT
-    ? await startOpsServer(
-        {
-          metrics,
-          checks: {
-            // Every shard connected (isReady() stays true while one reconnects), and a token Discord accepts.
-            discord: () => Promise.resolve(gateway.up() && !tokenRejected),
-            postgres: () => orm.isConnected(),
-            redis: async () => (await redis.ping()) === 'PONG',
-          },
-        },
-        { host: config.HTTP_HOST, port: config.HTTP_PORT },
-      )
-    : null;
-  if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
+  ops?.serve({
+    metrics,
+    checks: {
+      // Every shard connected (isReady() stays true while one reconnects), and a token Discord accepts.
+      discord: () => Promise.resolve(gateway.up() && !tokenRejected),
+      postgres: () => orm.isConnected(),
+      redis: async () => (await redis.ping()) === 'PONG',
+    },
+  });
 
   // Assigned once at the end of start-up; `let` so a signal before then finds it undefined, not in its TDZ.
   // eslint-disable-next-line prefer-const

@@ -95,7 +95,8 @@ describe('start-up failures name what to change', () => {
     const run = await startUp({ HTTP_PORT: String(port) });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`Start-up failed: HTTP_PORT ${port} is in use on 127.0.0.1 (set HTTP_PORT to a free port, or 0 to turn the health server off).\n`);
-    expect(run.steps.slice(-1)).toEqual(['starting the health and metrics server']);
+    // A second replica on one machine stops before doing anything: no database, no migration.
+    expect(run.steps).toEqual(['starting the health and metrics server']);
   });
 
   it('a Discord that never answers: says so after the set wait, naming DISCORD_API_URL and the request', async () => {
