@@ -19,6 +19,14 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A comma- or space-separated list of Discord user ids (snowflakes, kept as strings). */
+const discordIds = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be a comma-separated list of Discord user ids')));
+
 export const configSchema = z.object({
   DISCORD_TOKEN: z.string().trim().min(1, 'is required (Bot token from the Discord developer portal)'),
   DISCORD_API_URL: optionalUrl,
@@ -46,19 +54,11 @@ export const configSchema = z.object({
   STREAM_EDIT_INTERVAL_MS: int(250, 1000),
   RATE_LIMIT_PER_MINUTE: int(0, 20),
   DAILY_TOKEN_CAP: int(0, 0),
-  ALLOWED_USER_IDS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be a comma-separated list of Discord user ids'))),
+  ALLOWED_USER_IDS: discordIds(),
   /** Delete stored exchanges older than this many days (0 = keep for ever). */
   HISTORY_RETENTION_DAYS: int(0, 0),
   /** Discord user ids of the bot's operators (for /stats). */
-  OWNER_IDS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be a comma-separated list of Discord user ids'))),
+  OWNER_IDS: discordIds(),
   HTTP_PORT: int(0, 8080).pipe(z.number().max(65535)),
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: int(0, 15_000),
