@@ -118,7 +118,10 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     }),
     requestTimeoutMs: config.DISCORD_REQUEST_TIMEOUT_MS,
   });
-  const onHandled = (outcome: string) => countOutcome(metrics, outcome);
+  const onHandled = (outcome: string, seconds?: number) => {
+    countOutcome(metrics, outcome);
+    if (seconds !== undefined) metrics.answerLatency.observe({ outcome }, seconds);
+  };
   const onMessage = createIntake(
     { stream, logger, onHandled, allowed: (userId) => guards.allowed(userId) },
     { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE },

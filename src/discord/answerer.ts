@@ -46,8 +46,8 @@ export interface AnswererDeps {
   guards?: Pick<Guards, 'tokenCapReached'>;
   /** How many messages this replica has in hand (typing is skipped under load). */
   busy: () => number;
-  /** Told the outcome of every finished message (for metrics). */
-  onHandled?: (outcome: string) => void;
+  /** Told the outcome of every finished message, and how long it took from being queued (for metrics). */
+  onHandled?: (outcome: string, seconds?: number) => void;
   /** Whether streamed words may spend Discord requests now (see stream-budget.ts). */
   streamBudget?: Pick<StreamBudget, 'begin' | 'hasRoom'>;
   /** Discord rejected the bot's token: this replica must stop taking work. */
@@ -69,7 +69,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     // The person's language is only needed for notices, so it is looked up only then.
     const replies = async (): Promise<Replies> => repliesFor(await deps.localeOf?.(job.userId).catch(() => null));
     const handled = (outcome: string, extra: Record<string, unknown> = {}) => {
-      deps.onHandled?.(outcome);
+      deps.onHandled?.(outcome, (Date.now() - job.queuedAt) / 1000);
       log.info(
         {
           event: 'message',

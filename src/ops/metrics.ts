@@ -13,6 +13,13 @@ export class Metrics {
     buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
+  readonly answerLatency = new Histogram({
+    name: 'bot_answer_seconds',
+    help: 'Time from a message being queued to its reply being shown (the wait for the person\'s earlier messages included), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
   readonly tokens = new Counter({ name: 'bot_model_tokens_total', help: 'Tokens used, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'bot_errors_total', help: 'Failures, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly gatewayEvents = new Counter({ name: 'bot_gateway_events_total', help: 'Gateway dispatches received, by type', labelNames: ['type'] as const, registers: [this.registry] });
