@@ -3,9 +3,9 @@
 import { type REST, Routes, type APIApplication } from 'discord.js';
 import { commandDefinitions } from './index.js';
 
-export async function registerCommands(rest: REST, applicationId?: string): Promise<{ applicationId: string; count: number }> {
+export async function registerCommands(rest: REST, settings: { models: readonly string[] }, applicationId?: string): Promise<{ applicationId: string; count: number }> {
   const id = applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
-  const body = commandDefinitions();
+  const body = commandDefinitions(settings);
   await rest.put(Routes.applicationCommands(id), { body });
   return { applicationId: id, count: body.length };
 }

@@ -4,6 +4,7 @@ import type { ButtonInteraction, ChatInputCommandInteraction, RESTPostAPIChatInp
 import type { Logger } from 'pino';
 import type { SessionStore } from '../src/chat/session-store.js';
 import type { ExportLimiter } from '../src/history/export-limiter.js';
+import type { PersonSettingsStore } from '../src/history/person-settings.js';
 import type { HistoryRepository } from '../src/history/repository.js';
 import type { UsageLedger } from '../src/history/usage-ledger.js';
 import type { Erasure } from '../src/privacy/erasure.js';
@@ -16,8 +17,10 @@ export interface CommandContext {
   /** One history export per person at a time, across replicas. */
   exports: Pick<ExportLimiter, 'begin'>;
   logger: Logger;
-  /** What /help tells people. */
-  settings: { sessionTtlSeconds: number; model: string } & ControlSettings;
+  /** What /help tells people; `model` is the default, `models` every one a person may choose. */
+  settings: { sessionTtlSeconds: number; model: string; models: readonly string[] } & ControlSettings;
+  /** Each person's own choices (/model, /instructions). */
+  personSettings: Pick<PersonSettingsStore, 'modelOf' | 'setModel' | 'instructionsOf' | 'setInstructions' | 'clearInstructions'>;
   /** Tokens per person, day and model, counts only (/usage, /stats). */
   usage: Pick<UsageLedger, 'person' | 'stats'>;
   /** The daily token cap's current window for a person; null when there is no cap. */

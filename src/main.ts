@@ -13,7 +13,7 @@ import { Guards } from './chat/guards.js';
 import { ModelClient } from './chat/model-client.js';
 import { SessionStore } from './chat/session-store.js';
 import { UserLock } from './chat/user-lock.js';
-import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { allowedModels, ConfigError, loadConfig, type Config } from './config/index.js';
 import { createDiscordClient } from './discord/client.js';
 import { watchGateway } from './discord/gateway-watch.js';
 import { redisIdentifyThrottler } from './discord/identify-throttle.js';
@@ -25,9 +25,11 @@ import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
 import { ExportLimiter } from './history/export-limiter.js';
+import { PersonSettingsStore } from './history/person-settings.js';
 import { HistoryRepository } from './history/repository.js';
 import { HistoryRetention } from './history/retention.js';
 import { UsageLedger } from './history/usage-ledger.js';
+import { maskTokens } from './log-errors.js';
 import { createLogger } from './logger.js';
 import { listenOps } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
@@ -65,6 +67,9 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   ]);
 
   const history = new HistoryRepository(orm);
+  // What each person chose for themselves (/model); the first allowed model is everyone's default.
+  const personSettings = new PersonSettingsStore(orm);
+  const models = allowedModels(config);
   // Counts only, no words (/usage, /stats); written as each answer arrives, never holding it up.
   const usage = new UsageLedger(orm);
   const retention = new HistoryRetention({ orm, redis, logger }, { prefix: config.REDIS_KEY_PREFIX, retentionDays: config.HISTORY_RETENTION_DAYS });
@@ -75,7 +80,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   const model = new ModelClient({
     apiKey: config.OPENAI_API_KEY,
     baseURL: config.OPENAI_BASE_URL,
-    model: config.OPENAI_MODEL,
+    model: models[0]!,
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     maxRetries: config.OPENAI_MAX_RETRIES,
     maxReplyTokens: config.MAX_REPLY_TOKENS,
@@ -94,6 +99,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
       model,
       history: outbox,
       logger,
+      settings: personSettings,
       onAnswered: (userId, completion) => {
         metrics.tokens.inc({ kind: 'prompt' }, completion.usage.promptTokens);
         metrics.tokens.inc({ kind: 'completion' }, completion.usage.completionTokens);
@@ -102,7 +108,12 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
         usage.record(userId, completion.model, completion.usage).catch((error: unknown) => logger.warn({ err: error, userId }, 'usage ledger not updated'));
       },
     },
-    { systemPrompt: config.SYSTEM_PROMPT, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, countTokens: await loadTokenCounter(config.OPENAI_MODEL) },
+    {
+      systemPrompt: config.SYSTEM_PROMPT,
+      contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+      countTokens: await loadTokenCounter(models[0]!),
+      models: { allowed: models, counterFor: loadTokenCounter },
+    },
   );
 
   const client = createDiscordClient({
@@ -175,7 +186,8 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   );
   const settings = {
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
-    model: config.OPENAI_MODEL,
+    model: models[0]!,
+    models,
     retentionDays: config.HISTORY_RETENTION_DAYS,
     ownerIds: config.OWNER_IDS,
     logsMessageContent: config.LOG_MESSAGE_CONTENT,
@@ -188,9 +200,10 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
       logger,
       settings,
       exports: new ExportLimiter(redis, { prefix: config.REDIS_KEY_PREFIX }),
-      erasure: new Erasure({ sessions, history, outbox, stream }),
+      erasure: new Erasure({ sessions, history, outbox, stream, personSettings }),
       usage,
       tokenWindow: (userId) => guards.tokenWindow(userId),
+      personSettings,
     },
     (command, outcome) => {
       metrics.commands.inc({ command, outcome });
@@ -205,15 +218,15 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   client.on(Events.MessageCreate, onMessageEvent);
   client.on(Events.InteractionCreate, onInteractionEvent);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
-  client.on(Events.Warn, (message) => logger.warn({ discord: message }, 'discord client warning'));
+  client.on(Events.Warn, (message) => logger.warn({ discord: maskTokens(message) }, 'discord client warning'));
   client.rest.on(RESTEvents.RateLimited, (limit) => metrics.discordRateLimited.inc({ global: String(limit.global) }));
   const onReady = async (ready: Client<true>) => {
     try {
-      if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(ready.rest, ready.application.id);
+      if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(ready.rest, { models }, ready.application.id);
     } catch (error) {
       logger.error({ err: error }, 'slash command registration failed; DMs still work');
     }
-    logger.info({ event: 'ready', user: ready.user.tag, userId: ready.user.id, model: config.OPENAI_MODEL }, 'ready');
+    logger.info({ event: 'ready', user: ready.user.tag, userId: ready.user.id, model: models[0] }, 'ready');
   };
   client.once(Events.ClientReady, (ready) => void onReady(ready));
 

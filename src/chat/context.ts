@@ -12,11 +12,22 @@ export type TokenCounter = (turn: Turn) => number;
 /** Models tokenized with o200k_base; everything else (gpt-3.5, gpt-4, local models) with cl100k_base. */
 const O200K_MODELS = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o\d)/;
 
-export async function loadTokenCounter(model: string): Promise<TokenCounter> {
-  const encoding = O200K_MODELS.test(model)
-    ? await import('gpt-tokenizer/encoding/o200k_base')
-    : await import('gpt-tokenizer/encoding/cl100k_base');
-  return (turn) => encoding.countTokens(turn.content) + TOKENS_PER_MESSAGE;
+// One counter per encoding, shared by every model using it: people choosing among models (/model)
+// load each encoding once, not once per message.
+const counters = new Map<string, Promise<TokenCounter>>();
+
+export function loadTokenCounter(model: string): Promise<TokenCounter> {
+  const name = O200K_MODELS.test(model) ? 'o200k_base' : 'cl100k_base';
+  let counter = counters.get(name);
+  if (!counter) {
+    counter = (name === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base')).then(
+      (encoding): TokenCounter => (turn) => encoding.countTokens(turn.content) + TOKENS_PER_MESSAGE,
+    );
+    // A failed load is not remembered, so the next message tries again.
+    counter.catch(() => counters.delete(name));
+    counters.set(name, counter);
+  }
+  return counter;
 }
 
 /**
@@ -43,15 +54,18 @@ export type FitResult =
 export const TRIM_TO_SHARE = 0.7;
 
 /**
- * Keeps the leading system prompt and the newest turn, and the turns in between as they are while
+ * Keeps the leading system turns and the newest turn, and the turns in between as they are while
  * everything fits in `budget` tokens. When it does not, older turns are dropped until what is left
  * fits in `keepShare` of the budget (the most recent stretch, unbroken); a user/assistant pair is
  * dropped together so the model never sees an answer without its question.
  */
 export function fitToBudget(turns: readonly Turn[], budget: number, count: TokenCounter, keepShare = TRIM_TO_SHARE): FitResult {
-  const system = turns[0]?.role === 'system' ? [turns[0]] : [];
+  // Every leading system turn is kept: the operator's prompt and the person's own instructions.
+  let leading = 0;
+  while (leading < turns.length - 1 && turns[leading]!.role === 'system') leading++;
+  const system = turns.slice(0, leading);
   const newest = turns.at(-1);
-  if (!newest || (system.length && turns.length === 1)) {
+  if (!newest || (turns.length === 1 && newest.role === 'system')) {
     return { ok: true, turns: [...turns], tokens: countTokens(turns, count), dropped: 0 };
   }
   const middle = turns.slice(system.length, -1);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { caching, fitToBudget, type TokenCounter } from './context.js';
 import { ChatFailure } from './errors.js';
 import type { Completion } from './model-client.js';
-import { LeaseLost, type SessionStore } from './session-store.js';
+import { LeaseLost, MessageErased, type SessionStore } from './session-store.js';
 import type { Exchange, RecordedReply, Turn } from './types.js';
 import type { Lease } from './user-lock.js';
 
@@ -21,20 +21,20 @@ export interface IncomingMessage {
   place?: { guildId: string; threadId: string };
 }
 
-/** The person erased everything after sending this message: it is neither answered nor kept. */
-export class MessageErased extends Error {
-  constructor(readonly messageId: string) {
-    super(`Message ${messageId} was erased before it was answered`);
-    this.name = 'MessageErased';
-  }
-}
+export { MessageErased } from './session-store.js';
 
 /** The reply that stands for a message, and whether it had been recorded before this call. */
 export type Reply = RecordedReply & { replayed: boolean };
 
 export interface ModelPort {
   readonly model: string;
-  complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string): Promise<Completion>;
+  complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string, model?: string): Promise<Completion>;
+}
+
+/** A person's own settings, read once per message (see src/history/person-settings.ts). */
+export interface PersonSettings {
+  /** The model they chose with /model (null: the default) and their standing instructions. */
+  of(userId: string): Promise<{ model: string | null; instructions: string | null }>;
 }
 
 export interface HistoryPort {
@@ -47,6 +47,11 @@ export interface ConversationOptions {
   contextTokenBudget: number;
   /** Counts a turn's tokens for the configured model (see `loadTokenCounter`). */
   countTokens: TokenCounter;
+  /**
+   * The models people may choose (the default first), and the counter for each. A choice no longer
+   * allowed (the operator changed OPENAI_MODELS) falls back to the default.
+   */
+  models?: { allowed: readonly string[]; counterFor(model: string): Promise<TokenCounter> };
 }
 
 export class ConversationService {
@@ -59,6 +64,7 @@ export class ConversationService {
       history: HistoryPort;
       logger: Logger;
       onAnswered?: (userId: string, completion: Completion) => void;
+      settings?: PersonSettings;
     },
     private readonly options: ConversationOptions,
   ) {
@@ -78,19 +84,26 @@ export class ConversationService {
     if (loaded.reply) return { ...loaded.reply, replayed: true };
     if (loaded.erasedAt !== null && loaded.erasedAt >= sentAt) throw new MessageErased(message.messageId);
     const firstMessage = loaded.turns === null;
+    const own = await this.ownSettings(message.userId);
+    const chosen = await this.chosenModel(own.model);
     const earlier = loaded.turns ?? [{ role: 'system', content: this.options.systemPrompt }];
-    const fit = fitToBudget([...earlier, { role: 'user', content: message.text }], this.options.contextTokenBudget, this.countTokens);
+    // The person's instructions go right after the operator's prompt, as a system turn of their own
+    // (never replacing it), so the start of the prompt stays the same from message to message. They
+    // are added for each request and never kept in the session: a change applies at once.
+    const instructions: Turn | null = own.instructions ? { role: 'system', content: own.instructions } : null;
+    const prompt = instructions && earlier[0]?.role === 'system' ? [earlier[0], instructions, ...earlier.slice(1)] : earlier;
+    const fit = fitToBudget([...prompt, { role: 'user', content: message.text }], this.options.contextTokenBudget, chosen?.count ?? this.countTokens);
     if (!fit.ok) {
       throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     }
 
     // The cache key follows the conversation (the person, and the thread if any): its prompts share a prefix.
-    const completion = await model.complete(fit.turns, onDelta, signal, place ? `${message.userId}:${place}` : message.userId);
+    const completion = await model.complete(fit.turns, onDelta, signal, place ? `${message.userId}:${place}` : message.userId, chosen?.model);
     this.deps.onAnswered?.(message.userId, completion);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
     const answer: Turn = { role: 'assistant', content: completion.text };
-    this.countTokens(answer);
+    (chosen?.count ?? this.countTokens)(answer);
     const reply: RecordedReply = {
       kind: 'answer',
       text: completion.text,
@@ -99,8 +112,29 @@ export class ConversationService {
       droppedTurns: fit.dropped,
       firstMessage,
     };
-    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns, answer], { sentAt, place }));
+    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns.filter((t) => t !== instructions), answer], { sentAt, place }));
     return { ...committed.reply, replayed: !committed.written };
+  }
+
+  /**
+   * The person's chosen model and its token counter, or null for the default. Counts are remembered
+   * on each turn whichever model counted them, so after a switch of encoding older turns keep their
+   * earlier count: a few per cent off, which the budget's trimming margin absorbs.
+   */
+  private async chosenModel(picked: string | null): Promise<{ model: string; count: TokenCounter } | null> {
+    const models = this.options.models;
+    if (!models || !picked || picked === models.allowed[0] || !models.allowed.includes(picked)) return null;
+    return { model: picked, count: caching(await models.counterFor(picked)) };
+  }
+
+  /** The person's settings; unreadable (PostgreSQL away), the defaults still answer. */
+  private async ownSettings(userId: string): Promise<{ model: string | null; instructions: string | null }> {
+    const none = { model: null, instructions: null };
+    if (!this.deps.settings) return none;
+    return this.deps.settings.of(userId).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, userId }, 'person settings unavailable; using the defaults');
+      return none;
+    });
   }
 
   /** Records a notice (a refusal or a failure) as the reply to a message, unless a reply stands already. */
@@ -144,7 +178,7 @@ export class ConversationService {
     try {
       return await op();
     } catch (error) {
-      if (error instanceof LeaseLost) throw error;
+      if (error instanceof LeaseLost || error instanceof MessageErased) throw error;
       throw new ChatFailure('memory_unavailable', 'The session store is unreachable', { cause: error });
     }
   }

@@ -51,13 +51,14 @@ export class ModelClient {
 
   /**
    * Asks the model for the next answer. With `onDelta`, the answer is streamed and `onDelta` gets
-   * each piece of text as it arrives; either way the full answer is returned at the end.
+   * each piece of text as it arrives; either way the full answer is returned at the end. `model`
+   * overrides the configured one for this request (a person's /model choice).
    */
-  async complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string): Promise<Completion> {
+  async complete(turns: readonly Turn[], onDelta?: (text: string) => void, signal?: AbortSignal, cacheFor?: string, model?: string): Promise<Completion> {
     const started = performance.now();
     const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
     const request: ChatRequest = {
-      model: this.options.model,
+      model: model ?? this.options.model,
       messages: turns.map((t) => ({ role: t.role, content: t.content })),
       max_tokens: this.options.maxReplyTokens,
       ...(this.options.promptCacheKey && cacheFor ? { prompt_cache_key: this.cacheKey(cacheFor) } : {}),
@@ -78,7 +79,7 @@ export class ModelClient {
     const response = await this.openai.chat.completions.create(request, { signal });
     return {
       text: response.choices[0]?.message?.content?.trim() ?? '',
-      model: response.model || this.options.model,
+      model: response.model || request.model,
       usage: toUsage(response.usage),
     };
   }
@@ -87,7 +88,7 @@ export class ModelClient {
     // The SDK retries the request until the stream starts; a stream cut midway surfaces as an error.
     const stream = await this.openai.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }, { signal });
     let text = '';
-    let model = this.options.model;
+    let model = request.model;
     let usage: TokenUsage = toUsage(undefined);
     for await (const chunk of stream) {
       if (chunk.model) model = chunk.model;

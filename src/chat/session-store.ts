@@ -14,12 +14,14 @@ const FENCE_TTL_SECONDS = 86_400;
 
 // KEYS: lock, replies, session, fence, threads. ARGV: token, message id, reply, reply TTL, turns ('' =
 // leave the session), session TTL, the message's time (ms), '1' if the session is a thread's.
-// → {1} written · {2} reply written, session not (the person forgot or erased the conversation after
-// writing this message) · {0, existing reply} already recorded · {-1} the lock is not ours any more.
+// → {1} written · {2} reply written, session not (the person forgot the conversation after writing
+// this message) · {3} nothing written (they erased everything after writing it) · {0, existing reply}
+// already recorded · {-1} the lock is not ours any more.
 const COMMIT = `
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return {-1} end
 local existing = redis.call('hget', KEYS[2], ARGV[2])
 if existing then return {0, existing} end
+if tonumber(redis.call('hget', KEYS[4], 'erased') or '0') >= tonumber(ARGV[7]) then return {3} end
 redis.call('hset', KEYS[2], ARGV[2], ARGV[3])
 redis.call('expire', KEYS[2], ARGV[4])
 if ARGV[5] == '' then return {1} end
@@ -46,6 +48,14 @@ end
 redis.call('expire', KEYS[3], ARGV[2])
 if had > 0 then return 1 end
 return 0`;
+
+/** The person erased everything after sending this message: it is neither answered nor kept. */
+export class MessageErased extends Error {
+  constructor(readonly messageId: string) {
+    super(`Message ${messageId} was erased before it was answered`);
+    this.name = 'MessageErased';
+  }
+}
 
 export class LeaseLost extends Error {
   constructor(userId: string) {
@@ -125,12 +135,15 @@ export class SessionStore {
    * when the person last erased everything, in one round trip. Reading refreshes the session's expiry.
    */
   async loadForReply(userId: string, messageId: string, place?: string): Promise<LoadedSession> {
-    const results = await this.redis
+    const pipeline = this.redis
       .pipeline()
       .getex(this.key(userId, place), 'EX', this.options.ttlSeconds)
       .hget(this.repliesKey(userId), messageId)
-      .hget(this.fenceKey(userId), 'erased')
-      .exec();
+      .hget(this.fenceKey(userId), 'erased');
+    // Reading slides a thread conversation's expiry: the index that /logout and erasure go by must
+    // live at least as long.
+    if (place) pipeline.sadd(this.threadsKey(userId), this.key(userId, place)).expire(this.threadsKey(userId), this.options.ttlSeconds);
+    const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
     const [load, reply, erased] = (results ?? []).map(([, value]) => value as string | null);
@@ -169,6 +182,7 @@ export class SessionStore {
       place ? '1' : '0',
     )) as [number, string | null];
     if (result[0] === -1) throw new LeaseLost(lease.userId);
+    if (result[0] === 3) throw new MessageErased(messageId);
     if (result[0] === 0) return { reply: parseReply(result[1]) ?? reply, written: false };
     return { reply, written: true };
   }

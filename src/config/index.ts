@@ -34,6 +34,13 @@ export const configSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1, 'is required (an OpenAI API key, or any string for a local server)'),
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-3.5-turbo'),
+  /** The models people may pick with /model (the first is the default); empty = only OPENAI_MODEL. */
+  OPENAI_MODELS: z
+    .string()
+    .default('')
+    .transform((v) => [...new Set(v.split(',').map((m) => m.trim()).filter(Boolean))])
+    // Discord allows at most 25 choices on an option, and 100 characters per choice.
+    .pipe(z.array(z.string().max(100, 'must name models of at most 100 characters')).max(25, 'must list at most 25 models')),
   OPENAI_TIMEOUT_MS: int(1000, 60_000),
   OPENAI_MAX_RETRIES: int(0, 2),
   MAX_REPLY_TOKENS: int(16, 1024),
@@ -70,6 +77,11 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The models people may choose among, the default first. */
+export function allowedModels(config: Pick<Config, 'OPENAI_MODEL' | 'OPENAI_MODELS'>): string[] {
+  return config.OPENAI_MODELS.length ? config.OPENAI_MODELS : [config.OPENAI_MODEL];
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -32,40 +32,43 @@ export class HistoryRepository {
   /**
    * Stores an answered exchange once: a second save of the same Discord message id is a no-op.
    * Nothing is stored for a message sent before the person erased their history (an answer that was
-   * being written then), checked in the same statement as the inserts: one round trip, and the
-   * statement's start is the moment it counts as written (an erasure deletes up to the newest
-   * exchange it counted, so one that wins this race by a hair stays, as written before it).
+   * being written then): the check and the inserts run under the person's advisory lock, which the
+   * erasure holds too, so a store can never slip in while an erasure is under way (it would survive
+   * it, name and all, with an id above the newest the erasure counted).
    * Values are cleaned and fitted to their columns first (sanitize.ts). Returns whether a row was written.
    */
   async save(given: Exchange, givenUsername?: string): Promise<boolean> {
     const { exchange, username } = storable(given, givenUsername);
-    const result = await this.orm.em.fork().execute(
-      `with open as (select not exists (select 1 from erasures where user_id = ? and erased_at >= ?) as ok),
-            identity as (insert into users (id, username, created_at) select ?, ?, now() where (select ok from open) on conflict (id) do nothing)
-       insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at, guild_id, channel_id)
-       select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where (select ok from open)
-       on conflict (discord_message_id) do nothing`,
-      [
-        exchange.discordUserId,
-        exchange.createdAt,
-        exchange.discordUserId,
-        username ?? null,
-        exchange.discordUserId,
-        exchange.discordMessageId,
-        exchange.userText,
-        exchange.gptResponse,
-        exchange.model,
-        exchange.usage.promptTokens,
-        exchange.usage.completionTokens,
-        exchange.usage.totalTokens,
-        exchange.usage.cachedTokens ?? 0,
-        exchange.createdAt,
-        exchange.guildId ?? null,
-        exchange.channelId ?? null,
-      ],
-      'run',
-    );
-    return (result as unknown as { affectedRows: number }).affectedRows > 0;
+    return this.orm.em.fork().transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [exchange.discordUserId]);
+      const result = await em.execute(
+        `with open as (select not exists (select 1 from erasures where user_id = ? and erased_at >= ?) as ok),
+              identity as (insert into users (id, username, created_at) select ?, ?, now() where (select ok from open) on conflict (id) do nothing)
+         insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at, guild_id, channel_id)
+         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where (select ok from open)
+         on conflict (discord_message_id) do nothing`,
+        [
+          exchange.discordUserId,
+          exchange.createdAt,
+          exchange.discordUserId,
+          username ?? null,
+          exchange.discordUserId,
+          exchange.discordMessageId,
+          exchange.userText,
+          exchange.gptResponse,
+          exchange.model,
+          exchange.usage.promptTokens,
+          exchange.usage.completionTokens,
+          exchange.usage.totalTokens,
+          exchange.usage.cachedTokens ?? 0,
+          exchange.createdAt,
+          exchange.guildId ?? null,
+          exchange.channelId ?? null,
+        ],
+        'run',
+      );
+      return (result as unknown as { affectedRows: number }).affectedRows > 0;
+    });
   }
 
   /**
@@ -75,7 +78,8 @@ export class HistoryRepository {
    */
   async erase(discordUserId: string, upToId: string | null, at: Date): Promise<number> {
     return this.orm.em.fork().transactional(async (em) => {
-      await em.execute('insert into erasures (user_id, erased_at) values (?, ?) on conflict (user_id) do update set erased_at = excluded.erased_at', [discordUserId, at]);
+      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [discordUserId]);
+      await em.execute('insert into erasures (user_id, erased_at) values (?, ?) on conflict (user_id) do update set erased_at = greatest(erasures.erased_at, excluded.erased_at)', [discordUserId, at]);
       const deleted = upToId === null ? 0 : await em.nativeDelete(Message, { user: discordUserId, id: { $lte: upToId } });
       // The identity row goes with the last exchange; while newer ones remain, it keeps no name.
       await em.execute('delete from users where id = ? and not exists (select 1 from messages where user_id = ?)', [discordUserId, discordUserId]);

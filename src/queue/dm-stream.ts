@@ -122,24 +122,31 @@ if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then retu
 redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
-// KEYS: stream, order. ARGV: group, the person's id as it appears in a job ('"userId":"<id>"').
-// Removes every unfinished entry of the person (their words, waiting to be answered) and moves their
-// turn past all of them, so their next message does not wait for ones that are gone. → how many.
+// KEYS: stream, order. ARGV: group, the person's id, the erasure's time (ms). Removes every
+// unfinished entry of the person written before the erasure (their words, waiting to be answered) —
+// not one they sent after it — and moves their turn past the removed ones, so their next message
+// does not wait for ones that are gone. → how many.
 const PURGE = `
 local removed = 0
-local entries = redis.call('xrange', KEYS[1], '-', '+')
-for _, entry in ipairs(entries) do
+local last = 0
+for _, entry in ipairs(redis.call('xrange', KEYS[1], '-', '+')) do
   local fields = entry[2]
   for i = 1, #fields, 2 do
-    if fields[i] == 'job' and string.find(fields[i + 1], ARGV[2], 1, true) then
-      redis.call('xack', KEYS[1], ARGV[1], entry[1])
-      redis.call('xdel', KEYS[1], entry[1])
-      removed = removed + 1
+    if fields[i] == 'job' then
+      local ok, job = pcall(cjson.decode, fields[i + 1])
+      if ok and job.userId == ARGV[2] and tonumber(job.createdAt) <= tonumber(ARGV[3]) then
+        redis.call('xack', KEYS[1], ARGV[1], entry[1])
+        redis.call('xdel', KEYS[1], entry[1])
+        removed = removed + 1
+        for j = 1, #fields, 2 do
+          if fields[j] == 'seq' then last = math.max(last, tonumber(fields[j + 1])) end
+        end
+      end
     end
   end
 end
-local seq = redis.call('hget', KEYS[2], 'seq')
-if seq then redis.call('hset', KEYS[2], 'next', tonumber(seq) + 1) end
+local next = tonumber(redis.call('hget', KEYS[2], 'next') or '1')
+if last + 1 > next then redis.call('hset', KEYS[2], 'next', last + 1) end
 return removed`;
 
 type RawEntry = [id: string, fields: string[] | null];
@@ -258,11 +265,11 @@ export class DmStream {
   }
 
   /**
-   * Removes the person's unfinished messages from the stream (they erased everything). A replica
-   * answering one of them finds it erased (see ConversationService) and drops it.
+   * Removes the person's unfinished messages sent up to `before` (ms) from the stream: they erased
+   * everything. A replica answering one of them finds it erased (see ConversationService) and drops it.
    */
-  async purge(userId: string): Promise<number> {
-    return (await this.redis.eval(PURGE, 2, this.key, this.orderKey(userId), this.group, `"userId":${JSON.stringify(userId)}`)) as number;
+  async purge(userId: string, before: number): Promise<number> {
+    return (await this.redis.eval(PURGE, 2, this.key, this.orderKey(userId), this.group, userId, before)) as number;
   }
 
   /** Makes entries this consumer holds look abandoned (idle for `idleMs`), so another replica takes them now. */

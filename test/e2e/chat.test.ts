@@ -131,7 +131,7 @@ describe('chatting in DMs', () => {
 describe('slash commands', () => {
   it('registers /history, /clear-history and /logout, usable in DMs', () => {
     const names = w.discord.commands.map((c) => c.name).sort();
-    expect(names).toEqual(['clear-history', 'help', 'history', 'logout', 'privacy', 'stats', 'usage']);
+    expect(names).toEqual(['clear-history', 'help', 'history', 'instructions', 'logout', 'model', 'privacy', 'stats', 'usage']);
     for (const command of w.discord.commands) expect(command.contexts).toContain(1);
   });
 

@@ -26,7 +26,7 @@ it('registers every command with a bulk overwrite, and again without duplicates'
   await deploy(env);
   const puts = discord.requests.filter((r) => r.method === 'PUT' && r.path === `/applications/${discord.applicationId}/commands`);
   expect(puts).toHaveLength(2);
-  expect(discord.commands.map((c) => c.name).sort()).toEqual(['clear-history', 'help', 'history', 'logout', 'privacy', 'stats', 'usage']);
+  expect(discord.commands.map((c) => c.name).sort()).toEqual(['clear-history', 'help', 'history', 'instructions', 'logout', 'model', 'privacy', 'stats', 'usage']);
 });
 
 it('fails with a readable message when the token is wrong', async () => {

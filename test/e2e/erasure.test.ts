@@ -88,9 +88,10 @@ describe('/clear-history', () => {
     await confirmClear(yan, prompt, confirmId);
     w.openai.latencyMs = 0;
     const answered = await w.bot.waitForLog((l) => l.msg === 'message handled' && l.messageId === inFlight.id, 10_000);
-    expect(answered.outcome).toBe('answered'); // the person still sees the answer they were waiting for…
+    // Erased with the rest: not recorded (no reply key comes back), not kept (words already streamed stay shown).
+    expect(answered.outcome).toBe('erased');
     await sleep(1500);
-    expect(await sql('select * from messages where user_id = ?', [yan.id])).toEqual([]); // …but it is not kept
+    expect(await sql('select * from messages where user_id = ?', [yan.id])).toEqual([]);
     expect(w.openai.requestsContaining('secret still queued')).toEqual([]);
     expect(w.bot.logs.some((l) => l.msg === 'message handled' && l.messageId === queued.id && l.outcome === 'answered')).toBe(false);
     const redis = await everythingInRedis();

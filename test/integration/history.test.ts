@@ -16,7 +16,7 @@ describe('history in PostgreSQL', () => {
   it('applies the migrations on an empty database, with the index /history needs', async () => {
     const conn = db.orm.em.getConnection();
     const tables = await conn.execute<{ tablename: string }[]>(`select tablename from pg_tables where schemaname = 'public' order by tablename`);
-    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(['erasures', 'messages', 'mikro_orm_migrations', 'usage_ledger', 'users']);
+    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(['erasures', 'messages', 'mikro_orm_migrations', 'usage_ledger', 'user_settings', 'users']);
     const indexes = await conn.execute<{ indexdef: string }[]>(`select indexdef from pg_indexes where tablename = 'messages'`);
     expect(indexes.map((i: { indexdef: string }) => i.indexdef).join('\n')).toMatch(/\(user_id, id\)/);
     // Running again applies nothing.

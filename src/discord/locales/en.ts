@@ -65,12 +65,28 @@ export const en = {
       '• `/logout` — forget the current conversation (history is kept)',
       '• `/clear-history` — delete everything I saved about you',
       '• `/usage` — the tokens you used today and this month',
+      '• `/model` — choose the model that answers you',
+      '• `/instructions` — standing instructions I follow in all our conversations',
       '• `/privacy` — what I keep about you, where, and for how long',
       ...(owner ? ['• `/stats` — usage across everyone (for the bot’s operators)'] : []),
       ...(retentionDays ? [retentionNote(retentionDays)] : []),
       'Only you can see these commands’ replies.',
     ].join('\n'),
   retentionNote,
+  model: {
+    current: (model: string, models: readonly string[]) =>
+      [`You're chatting with **${model}**.`, `Models you can choose with \`/model\`: ${models.map((m) => `\`${m}\``).join(', ')}.`].join('\n'),
+    chosen: (model: string) => `Done: your next messages are answered by **${model}**.`,
+    notAllowed: (model: string) => `Sorry, \`${model}\` isn't one of the models this bot offers. Run \`/model\` to see them.`,
+  },
+  instructions: {
+    saved: "Saved. I'll follow these instructions from your next message on; only you can see them. `/instructions clear` removes them.",
+    shown: (text: string) => `Your instructions (only you can see them):\n>>> ${text}`,
+    none: "You haven't set any instructions. Add some with `/instructions set`.",
+    cleared: 'Your instructions are removed.',
+    empty: 'Those instructions are empty, so nothing was saved.',
+    tooLong: (length: number, max: number) => `Sorry, instructions can be at most ${number(max)} characters; these are ${number(length)}. Please shorten them.`,
+  },
   usage: {
     title: '**Your usage** (days and months in UTC)',
     today: (c: UsageCounts) => `Today: ${tokens(c)}.`,
@@ -126,6 +142,13 @@ export const en = {
     usage: 'The tokens you used today and this month (only you can see it)',
     privacy: 'What I keep about you, where, for how long, and how to erase it',
     stats: 'Usage across everyone: people, exchanges and tokens (operators only)',
+    model: 'Choose the model that answers you, or see which one does',
+    modelOption: 'The model to use from now on',
+    instructions: 'Standing instructions I follow in all our conversations (only you can see them)',
+    instructionsSet: 'Set your instructions (replacing any you had)',
+    instructionsText: 'What I should always keep in mind (up to 1,000 characters)',
+    instructionsShow: 'Show your instructions',
+    instructionsClear: 'Remove your instructions',
   },
 };
 
