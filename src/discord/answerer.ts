@@ -69,14 +69,15 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     // The person's language is only needed for notices, so it is looked up only then.
     const replies = async (): Promise<Replies> => repliesFor(await deps.localeOf?.(job.userId).catch(() => null));
     const handled = (outcome: string, extra: Record<string, unknown> = {}) => {
-      deps.onHandled?.(outcome, (Date.now() - job.queuedAt) / 1000);
+      const durationMs = Date.now() - job.queuedAt;
+      deps.onHandled?.(outcome, durationMs / 1000);
       log.info(
         {
           event: 'message',
           outcome,
           ...extra,
           // From the moment the message was queued; `answerMs` leaves out the wait for its turn.
-          durationMs: Date.now() - job.queuedAt,
+          durationMs,
           answerMs: Math.round(performance.now() - started),
           ...(options.logMessageContent ? { content: job.text } : { chars: job.text.length }),
         },

@@ -7,7 +7,7 @@
 import type { Message, SendableChannels } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob, DmStream, Refusal } from '../queue/dm-stream.js';
-import { cleanText } from './clean-text.js';
+import { cleanText } from '../chat/clean-text.js';
 import { repliesFor } from './replies.js';
 
 export interface IntakeOptions {

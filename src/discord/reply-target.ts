@@ -8,7 +8,7 @@
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIAllowedMentions, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob } from '../queue/dm-stream.js';
-import { cleanText } from './clean-text.js';
+import { cleanText } from '../chat/clean-text.js';
 import { refusalOf, type TokenRejected, type Undeliverable } from './refusals.js';
 import type { PostedMessage } from './streaming-reply.js';
 import { truncate } from './text-cut.js';

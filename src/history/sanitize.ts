@@ -2,6 +2,7 @@
 // hold up the outbox, so each field is fitted before it is written: U+0000 (the text type refuses
 // it) dropped, half a surrogate pair replaced by U+FFFD, each string cut to its column (entities.ts),
 // each count made a whole number an `integer` column holds.
+import { cleanText } from '../chat/clean-text.js';
 import type { Exchange } from '../chat/types.js';
 
 const MODEL_CHARS = 100;
@@ -9,10 +10,7 @@ const USERNAME_CHARS = 100;
 const INTEGER_MAX = 2_147_483_647;
 
 /** Text without U+0000 and without lone surrogates. */
-export function storableText(text: string): string {
-  const withoutNul = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
-  return withoutNul.isWellFormed() ? withoutNul : withoutNul.toWellFormed();
-}
+const storableText = cleanText;
 
 /** Storable text of at most `chars` characters as PostgreSQL counts them (code points), cut between code points. */
 export function fitToColumn(text: string, chars: number): string {
