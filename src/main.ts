@@ -4,23 +4,27 @@
 // On SIGINT/SIGTERM: stop taking messages, finish those in hand, then close in reverse order.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Client, Events, type Interaction, type Message, RESTEvents } from 'discord.js';
+import { type APIApplication, type APIUser, Events, type Interaction, RESTEvents, Routes } from 'discord.js';
 import { commandsByName } from '../commands/index.js';
 import { registerCommands } from '../commands/register.js';
 import { loadTokenCounter } from './chat/context.js';
 import { ConversationService } from './chat/conversation.js';
 import { Guards } from './chat/guards.js';
 import { ModelClient } from './chat/model-client.js';
+import { moderationPolicy } from './chat/moderation.js';
 import { SessionStore } from './chat/session-store.js';
 import { UserLock } from './chat/user-lock.js';
 import { allowedModels, ConfigError, loadConfig, type Config } from './config/index.js';
-import { createDiscordClient } from './discord/client.js';
-import { watchGateway } from './discord/gateway-watch.js';
-import { redisIdentifyThrottler } from './discord/identify-throttle.js';
+import { createDiscordClient, deliverInteraction, gatewayIntents } from './discord/client.js';
+import { ChannelDirectory } from './discord/gateway/channels.js';
+import { openGateway } from './discord/gateway/index.js';
 import { createAnswerer } from './discord/answerer.js';
+import { DISCORD_CDN_ORIGINS } from './discord/attachments/download.js';
+import { AttachmentReader } from './discord/attachments/reader.js';
 import { createIntake } from './discord/intake.js';
 import { shareRequestBudget } from './discord/request-budget.js';
 import { StreamBudget } from './discord/stream-budget.js';
+import { STOP_BUTTON, StopButtons } from './discord/stop-button.js';
 import { createInteractionRouter } from './discord/interactions.js';
 import { openDatabase } from './history/orm.js';
 import { HistoryOutbox } from './history/outbox.js';
@@ -100,6 +104,9 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
       history: outbox,
       logger,
       settings: personSettings,
+      // An image of an earlier turn is fetched again when a request includes it (image-memory.ts).
+      images: { load: (image) => attachments.load(image) },
+      moderation: moderationPolicy(config, (stage, flagged) => (flagged ? flagged.forEach((category) => metrics.moderationFlagged.inc({ stage, category })) : metrics.moderationFailures.inc({ stage }))),
       onAnswered: (userId, completion) => {
         metrics.tokens.inc({ kind: 'prompt' }, completion.usage.promptTokens);
         metrics.tokens.inc({ kind: 'completion' }, completion.usage.completionTokens);
@@ -113,28 +120,40 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
       contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
       countTokens: await loadTokenCounter(models[0]!),
       models: { allowed: models, counterFor: loadTokenCounter },
+      vision: { mode: config.OPENAI_VISION, memoryTurns: config.IMAGE_MEMORY_TURNS },
     },
   );
 
   const client = createDiscordClient({
+    token: config.DISCORD_TOKEN,
     apiUrl: config.DISCORD_API_URL,
-    guildMessages: config.GUILD_MODE === 'mention',
     globalRequestsPerSecond: config.DISCORD_GLOBAL_RPS,
-    buildIdentifyThrottler: redisIdentifyThrottler({
-      redis,
-      prefix: config.REDIS_KEY_PREFIX,
-      logger,
-      replicas: () => stream.replicaCount(),
-      onRemaining: (remaining) => metrics.sessionStartsRemaining.set(remaining),
-    }),
     requestTimeoutMs: config.DISCORD_REQUEST_TIMEOUT_MS,
   });
+  // Pictures and files people send: downloaded from Discord's CDN only when a message is answered.
+  const attachments = new AttachmentReader(
+    { rest: client.rest, logger },
+    {
+      vision: config.OPENAI_VISION,
+      detail: config.IMAGE_DETAIL,
+      maxAttachments: config.MAX_ATTACHMENTS,
+      maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES,
+      maxImageBytes: config.MAX_IMAGE_BYTES,
+      maxFileChars: config.MAX_FILE_CHARS,
+      timeoutMs: config.ATTACHMENT_TIMEOUT_MS,
+      origins: [...DISCORD_CDN_ORIGINS, ...(config.DISCORD_API_URL ? [new URL(config.DISCORD_API_URL).origin] : [])],
+    },
+  );
+  // Who the bot is: its own messages and mentions (also checks the token before anything else).
+  startup.begin('discord', logger);
+  const me = (await client.rest.get(Routes.user())) as APIUser;
+  const channels = new ChannelDirectory(client.rest);
   const onHandled = (outcome: string, seconds?: number) => {
     countOutcome(metrics, outcome);
     if (seconds !== undefined) metrics.answerLatency.observe({ outcome }, seconds);
   };
   const onMessage = createIntake(
-    { stream, logger, onHandled, allowed: (userId) => guards.allowed(userId) },
+    { stream, rest: client.rest, logger, botId: me.id, channelOf: channels.lookup, onHandled, allowed: (userId) => guards.allowed(userId) },
     { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE },
   );
   // The blocking read holds its connection, so it gets one of its own.
@@ -142,6 +161,8 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   reader.on('error', (error) => logger.debug({ err: error }, 'redis reader error'));
   const subscriber = connectRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, maxRetriesPerRequest: null, connectTimeout: 5000 });
   subscriber.on('error', (error) => logger.debug({ err: error }, 'redis subscriber error'));
+  // Stop presses reach whichever replica Discord's event went to; the cancel goes over Redis.
+  const stops = new StopButtons({ redis, subscriber, logger }, { prefix: config.REDIS_KEY_PREFIX });
   // Discord rejected the token (reset or revoked): no request can work until the operator sets the
   // new one, so this replica takes no more messages (they stay on the stream) and reports not ready.
   let tokenRejected = false;
@@ -172,6 +193,8 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
           onHandled,
           onTokenRejected,
           streamBudget: new StreamBudget(client.rest, config.STREAM_EDIT_INTERVAL_MS),
+          attachments,
+          stops,
         },
         {
           maxInputChars: config.MAX_INPUT_CHARS,
@@ -211,24 +234,38 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     },
     // Interaction tokens live 15 minutes; so does the claim.
     async (id) => (await redis.set(`${config.REDIS_KEY_PREFIX}interaction:${id}`, '1', 'EX', 900, 'NX')) === 'OK',
+    new Map([[STOP_BUTTON, stops]]),
   );
-  const gateway = watchGateway(client, metrics, logger);
-  const onMessageEvent = (message: Message) => void onMessage(message);
+  const gateway = openGateway(
+    {
+      token: config.DISCORD_TOKEN,
+      rest: client.rest,
+      redis,
+      logger,
+      metrics,
+      channels,
+      intake: onMessage,
+      interactions: (interaction) => deliverInteraction(client, interaction),
+      replicas: () => stream.replicaCount(),
+    },
+    {
+      intents: gatewayIntents(config.GUILD_MODE === 'mention'),
+      prefix: config.REDIS_KEY_PREFIX,
+      owner: consumer,
+      shards: config.GATEWAY_SHARDS,
+      shardLeaseMs: config.REDELIVER_AFTER_MS,
+      catchUp: {
+        hours: config.CATCH_UP_HOURS,
+        requestsPerSecond: Math.max(1, Math.floor(config.DISCORD_GLOBAL_RPS / 5)),
+        keys: { lastHandled: stream.lastHandledKey, lastHandledAt: stream.lastHandledAtKey },
+      },
+    },
+  );
   const onInteractionEvent = (interaction: Interaction) => void onInteraction(interaction);
-  client.on(Events.MessageCreate, onMessageEvent);
   client.on(Events.InteractionCreate, onInteractionEvent);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   client.on(Events.Warn, (message) => logger.warn({ discord: maskTokens(message) }, 'discord client warning'));
   client.rest.on(RESTEvents.RateLimited, (limit) => metrics.discordRateLimited.inc({ global: String(limit.global) }));
-  const onReady = async (ready: Client<true>) => {
-    try {
-      if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(ready.rest, { models }, ready.application.id);
-    } catch (error) {
-      logger.error({ err: error }, 'slash command registration failed; DMs still work');
-    }
-    logger.info({ event: 'ready', user: ready.user.tag, userId: ready.user.id, model: models[0] }, 'ready');
-  };
-  client.once(Events.ClientReady, (ready) => void onReady(ready));
 
   outbox.start();
   retention.start();
@@ -256,9 +293,11 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     if (!finished) logger.warn('gave up waiting for answers in flight; another replica will take them over');
     // Only now: while it finished its answers it still used its share of Discord's budget.
     await budget?.retire();
-    client.off(Events.MessageCreate, onMessageEvent);
+    // Resumable: the next process to start resumes the session, and Discord replays what came meanwhile.
+    await gateway.closeForRestart().catch((error: unknown) => logger.warn({ err: error }, 'gateway session not handed over; the next start opens a new one'));
     client.off(Events.InteractionCreate, onInteractionEvent);
     outbox.stop();
+    stops.stop();
     await retention.stop();
     await outbox.flush().catch((error: unknown) => logger.warn({ err: error }, 'outbox kept for the next start'));
     ops?.server.close();
@@ -271,9 +310,15 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  startup.begin('discord', logger);
-  await client.login(config.DISCORD_TOKEN);
+  await gateway.connect();
   startup.done();
+  try {
+    if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(client.rest, { models }, ((await client.rest.get(Routes.currentApplication())) as APIApplication).id);
+  } catch (error) {
+    logger.error({ err: error }, 'slash command registration failed; DMs still work');
+  }
+  logger.info({ event: 'ready', user: me.username, userId: me.id, model: models[0] }, 'ready');
+  await stops.start();
   await worker.start();
   logger.info({ consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
 
@@ -282,7 +327,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
 
 function countOutcome(metrics: Metrics, outcome: string): void {
   metrics.messages.inc({ outcome });
-  if (!['answered', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap'].includes(outcome)) {
+  if (!['answered', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap', 'moderated', 'answer_moderated', 'stopped', 'voice_message', 'attachments_only'].includes(outcome)) {
     metrics.errors.inc({ kind: outcome });
   }
 }

@@ -3,6 +3,8 @@
 // costs tens of MB), using OpenAI's chat accounting: every message costs its content plus a small
 // fixed overhead, and every reply is primed with a few tokens.
 import type { Turn } from './types.js';
+import { withPlaceholders } from './image-memory.js';
+import { imageTokens } from './vision.js';
 
 const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REPLY_PRIMING = 3;
@@ -16,7 +18,13 @@ const O200K_MODELS = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o\d)/;
 // load each encoding once, not once per message.
 const counters = new Map<string, Promise<TokenCounter>>();
 
-export function loadTokenCounter(model: string): Promise<TokenCounter> {
+/** Counts a turn for `model`: its text with the model's encoding, plus its images by OpenAI's rule (vision.ts). */
+export async function loadTokenCounter(model: string): Promise<TokenCounter> {
+  const text = await textCounter(model);
+  return (turn) => text(turn) + (turn.images ?? []).reduce((sum, image) => sum + imageTokens(model, image), 0);
+}
+
+function textCounter(model: string): Promise<TokenCounter> {
   const name = O200K_MODELS.test(model) ? 'o200k_base' : 'cl100k_base';
   let counter = counters.get(name);
   if (!counter) {
@@ -57,7 +65,8 @@ export const TRIM_TO_SHARE = 0.7;
  * Keeps the leading system turns and the newest turn, and the turns in between as they are while
  * everything fits in `budget` tokens. When it does not, older turns are dropped until what is left
  * fits in `keepShare` of the budget (the most recent stretch, unbroken); a user/assistant pair is
- * dropped together so the model never sees an answer without its question.
+ * dropped together so the model never sees an answer without its question. Before any turn goes,
+ * the images of the older turns are swapped for placeholders.
  */
 export function fitToBudget(turns: readonly Turn[], budget: number, count: TokenCounter, keepShare = TRIM_TO_SHARE): FitResult {
   // Every leading system turn is kept: the operator's prompt and the person's own instructions.
@@ -68,11 +77,19 @@ export function fitToBudget(turns: readonly Turn[], budget: number, count: Token
   if (!newest || (turns.length === 1 && newest.role === 'system')) {
     return { ok: true, turns: [...turns], tokens: countTokens(turns, count), dropped: 0 };
   }
-  const middle = turns.slice(system.length, -1);
+  let middle = turns.slice(system.length, -1);
   const fixed = countTokens([...system, newest], count);
   if (fixed > budget) return { ok: false, tokens: fixed };
   const all = countTokens(turns, count);
   if (all <= budget) return { ok: true, turns: [...turns], tokens: all, dropped: 0 };
+
+  // Older images go first, all at once (each becomes a placeholder such as "[image: cat.png]"):
+  // they cost the most, and the prompt then changes once. Turns go only if that is not enough.
+  if (middle.some((turn) => turn.images?.length)) {
+    middle = middle.map((turn) => withPlaceholders(turn));
+    const plain = countTokens([...system, ...middle, newest], count);
+    if (plain <= budget) return { ok: true, turns: [...system, ...middle, newest], tokens: plain, dropped: 0 };
+  }
 
   const target = Math.max(fixed, Math.floor(budget * keepShare));
   let used = fixed;

@@ -7,8 +7,11 @@ import type { Logger } from 'pino';
 import { caching, fitToBudget, type TokenCounter } from './context.js';
 import { ChatFailure } from './errors.js';
 import type { Completion } from './model-client.js';
+import { type ModerationPolicy, screen } from './moderation.js';
 import { LeaseLost, MessageErased, type SessionStore } from './session-store.js';
-import type { Exchange, RecordedReply, Turn } from './types.js';
+import { ageImages, forSession, inLowDetail, showImages } from './image-memory.js';
+import type { AttachmentMeta, Exchange, RecordedReply, Turn, TurnImage } from './types.js';
+import { acceptsImages, type VisionMode } from './vision.js';
 import type { Lease } from './user-lock.js';
 
 export interface IncomingMessage {
@@ -19,6 +22,11 @@ export interface IncomingMessage {
   receivedAt?: Date;
   /** Written in a server thread (its own conversation) rather than in DMs. */
   place?: { guildId: string; threadId: string };
+  /** Its attachments as history keeps them (name, type, size; never their content). */
+  attachments?: AttachmentMeta[];
+  /** What the transport made of them: images for a vision model, and the text of text files. */
+  images?: TurnImage[];
+  files?: string;
 }
 
 export { MessageErased } from './session-store.js';
@@ -52,6 +60,8 @@ export interface ConversationOptions {
    * allowed (the operator changed OPENAI_MODELS) falls back to the default.
    */
   models?: { allowed: readonly string[]; counterFor(model: string): Promise<TokenCounter> };
+  /** OPENAI_VISION and IMAGE_MEMORY_TURNS: which models are shown images, and for how many turns after their own. */
+  vision?: { mode: VisionMode; memoryTurns: number };
 }
 
 export class ConversationService {
@@ -65,6 +75,10 @@ export class ConversationService {
       logger: Logger;
       onAnswered?: (userId: string, completion: Completion) => void;
       settings?: PersonSettings;
+      /** MODERATION: what people write (and with `both`, answers) is checked first (moderation.ts). */
+      moderation?: ModerationPolicy;
+      /** Fetches an image of an earlier turn again (the session keeps only its reference): a data: URL, or null if gone. */
+      images?: { load(image: TurnImage): Promise<string | null> };
     },
     private readonly options: ConversationOptions,
   ) {
@@ -83,6 +97,8 @@ export class ConversationService {
     const loaded = await this.memory(() => sessions.loadForReply(message.userId, message.messageId, place));
     if (loaded.reply) return { ...loaded.reply, replayed: true };
     if (loaded.erasedAt !== null && loaded.erasedAt >= sentAt) throw new MessageErased(message.messageId);
+    const log = this.deps.logger.child({ userId: message.userId, messageId: message.messageId });
+    await screen(this.deps.moderation, 'input', message.text, log);
     const firstMessage = loaded.turns === null;
     const own = await this.ownSettings(message.userId);
     const chosen = await this.chosenModel(own.model);
@@ -92,28 +108,56 @@ export class ConversationService {
     // are added for each request and never kept in the session: a change applies at once.
     const instructions: Turn | null = own.instructions ? { role: 'system', content: own.instructions } : null;
     const prompt = instructions && earlier[0]?.role === 'system' ? [earlier[0], instructions, ...earlier.slice(1)] : earlier;
-    const fit = fitToBudget([...prompt, { role: 'user', content: message.text }], this.options.contextTokenBudget, chosen?.count ?? this.countTokens);
-    if (!fit.ok) {
-      throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
-    }
+    const fit = await this.fitWithImages(prompt, message, chosen?.model ?? model.model, chosen?.count ?? this.countTokens);
 
     // The cache key follows the conversation (the person, and the thread if any): its prompts share a prefix.
-    const completion = await model.complete(fit.turns, onDelta, signal, place ? `${message.userId}:${place}` : message.userId, chosen?.model);
-    this.deps.onAnswered?.(message.userId, completion);
+    // An answer moderation must see whole before it is shown is not streamed.
+    const streamTo = this.deps.moderation?.answers ? undefined : onDelta;
+    const completion = await model.complete(fit.turns, streamTo, signal, place ? `${message.userId}:${place}` : message.userId, chosen?.model);
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
     const answer: Turn = { role: 'assistant', content: completion.text };
-    (chosen?.count ?? this.countTokens)(answer);
+    const answerTokens = (chosen?.count ?? this.countTokens)(answer);
+    // A stopped stream ends before the provider reports usage: counted here, so that Stop is no way
+    // around the token cap (the provider bills what it wrote until the connection closed).
+    const usage = completion.stopped && !completion.usage.totalTokens
+      ? { promptTokens: fit.tokens, completionTokens: answerTokens, totalTokens: fit.tokens + answerTokens, cachedTokens: 0 }
+      : completion.usage;
+    this.deps.onAnswered?.(message.userId, { ...completion, usage });
+    await screen(this.deps.moderation, 'answer', completion.text, log);
     const reply: RecordedReply = {
       kind: 'answer',
       text: completion.text,
       model: completion.model,
-      usage: completion.usage,
+      usage,
       droppedTurns: fit.dropped,
       firstMessage,
+      ...(completion.stopped ? { stopped: true } : {}),
     };
-    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, [...fit.turns.filter((t) => t !== instructions), answer], { sentAt, place }));
+    const committed = await this.memory(() => sessions.commit(lease, message.messageId, reply, forSession([...fit.turns.filter((t) => t !== instructions), answer]), { sentAt, place }));
     return { ...committed.reply, replayed: !committed.written };
+  }
+
+  /** The model that answers this person now: their /model choice, or the default. */
+  async modelFor(userId: string): Promise<string> {
+    return (await this.chosenModel((await this.ownSettings(userId)).model))?.model ?? this.deps.model.model;
+  }
+
+  /**
+   * The request's turns within the budget, with the new message's images and files; images that aged
+   * out (image-memory.ts), or that the model cannot take, are placeholders, and the rest are fetched
+   * again. New images that do not fit at high detail are sent at low detail.
+   */
+  private async fitWithImages(prompt: readonly Turn[], message: IncomingMessage, model: string, count: TokenCounter): Promise<{ turns: Turn[]; tokens: number; dropped: number }> {
+    const sees = this.options.vision ? acceptsImages(model, this.options.vision.mode) : false;
+    const content = [message.text, message.files].filter(Boolean).join('\n\n');
+    const newest: Turn = { role: 'user', content, ...(sees && message.images?.length ? { images: message.images } : {}) };
+    const turns = ageImages([...prompt, newest], this.options.vision?.memoryTurns ?? 0, { keep: sees });
+    let fit = fitToBudget(turns, this.options.contextTokenBudget, count);
+    if (!fit.ok && newest.images) fit = fitToBudget([...turns.slice(0, -1), inLowDetail(turns.at(-1)!)], this.options.contextTokenBudget, count);
+    if (!fit.ok) throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
+    const { images } = this.deps;
+    return sees && images ? { ...fit, turns: await showImages(fit.turns, (image) => images.load(image)) } : fit;
   }
 
   /**
@@ -164,6 +208,8 @@ export class ConversationService {
         usage: reply.usage,
         createdAt: message.receivedAt ?? new Date(),
         ...(message.place ? { guildId: message.place.guildId, channelId: message.place.threadId } : {}),
+        ...(reply.stopped ? { stopped: true } : {}),
+        ...(message.attachments?.length ? { attachments: message.attachments } : {}),
       };
       try {
         await this.deps.history.save(exchange, message.username);

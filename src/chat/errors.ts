@@ -5,7 +5,10 @@ export type ChatFailureKind =
   | 'unavailable' // the provider is down, timed out or unreachable
   | 'too_long' // the message alone does not fit the context budget
   | 'misconfigured' // bad API key, unknown model: the operator must act
-  | 'memory_unavailable'; // Redis could not be reached
+  | 'memory_unavailable' // Redis could not be reached
+  | 'moderated' // the moderation endpoint flagged what the person wrote (moderation.ts)
+  | 'answer_moderated' // it flagged the model's answer (MODERATION=both)
+  | 'moderation_unavailable'; // it gave no verdict and MODERATION_FAIL=closed
 
 export class ChatFailure extends Error {
   constructor(

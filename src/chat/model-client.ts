@@ -3,7 +3,9 @@
 // whatever is left into a `ChatFailure`.
 import { createHmac } from 'node:crypto';
 import OpenAI from 'openai';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { ChatFailure } from './errors.js';
+import { stoppedBy } from './stop.js';
 import type { TokenUsage, Turn } from './types.js';
 
 export interface ModelClientOptions {
@@ -26,6 +28,8 @@ export interface Completion {
   text: string;
   model: string;
   usage: TokenUsage;
+  /** Cut short by the person's Stop (see stop.ts): the text is what was written until then. */
+  stopped?: boolean;
 }
 
 export class ModelClient {
@@ -59,7 +63,7 @@ export class ModelClient {
     const observe = (outcome: string) => this.options.observe?.((performance.now() - started) / 1000, outcome);
     const request: ChatRequest = {
       model: model ?? this.options.model,
-      messages: turns.map((t) => ({ role: t.role, content: t.content })),
+      messages: turns.map(toMessage),
       max_tokens: this.options.maxReplyTokens,
       ...(this.options.promptCacheKey && cacheFor ? { prompt_cache_key: this.cacheKey(cacheFor) } : {}),
     };
@@ -90,20 +94,43 @@ export class ModelClient {
     let text = '';
     let model = request.model;
     let usage: TokenUsage = toUsage(undefined);
-    for await (const chunk of stream) {
-      if (chunk.model) model = chunk.model;
-      if (chunk.usage) usage = toUsage(chunk.usage);
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) {
-        text += delta;
-        onDelta(delta);
+    let finished = false;
+    try {
+      for await (const chunk of stream) {
+        if (chunk.model) model = chunk.model;
+        if (chunk.choices[0]?.finish_reason) finished = true;
+        if (chunk.usage) usage = toUsage(chunk.usage);
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) {
+          text += delta;
+          onDelta(delta);
+        }
       }
+    } catch (error) {
+      if (!stoppedBy(signal)) throw error;
     }
+    // Stopped by the person: the connection is closed (no more tokens are written or paid), and the
+    // words so far are the answer. (The SDK ends the iteration quietly when its request is aborted.)
+    if (!finished && stoppedBy(signal)) return { text: text.trim(), model, usage, stopped: true };
     return { text: text.trim(), model, usage };
   }
 }
 
-type ChatRequest = { model: string; messages: { role: Turn['role']; content: string }[]; max_tokens: number; prompt_cache_key?: string };
+type ChatRequest = { model: string; messages: ChatCompletionMessageParam[]; max_tokens: number; prompt_cache_key?: string };
+
+/**
+ * A turn as the chat API takes it: plain text, or for a user turn with images, content parts (the
+ * text, then each image as a data: URL with its detail), as in OpenAI's vision guide
+ * (https://platform.openai.com/docs/guides/images-vision?api-mode=chat). A picture sent without
+ * words has no text part.
+ */
+function toMessage(turn: Turn): ChatCompletionMessageParam {
+  const images = turn.role === 'user' ? (turn.images ?? []).filter((image) => image.data) : [];
+  if (!images.length) return { role: turn.role, content: turn.content } as ChatCompletionMessageParam;
+  const parts: ChatCompletionContentPart[] = turn.content ? [{ type: 'text', text: turn.content }] : [];
+  for (const image of images) parts.push({ type: 'image_url', image_url: { url: image.data!, detail: image.detail } });
+  return { role: 'user', content: parts };
+}
 
 type ReportedUsage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null };
 

@@ -57,6 +57,10 @@ export const configSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default('dgpt:'),
   DISCORD_GLOBAL_RPS: int(1, 50),
   GUILD_MODE: z.enum(['off', 'mention']).default('off'),
+  /** Gateway shards: 'auto' (what Discord recommends) or a number. Shard 0 runs on every replica, the others are shared. */
+  GATEWAY_SHARDS: z.union([z.literal('auto'), z.coerce.number().int().min(1)]).default('auto'),
+  /** After an outage no gateway session could be resumed for: read back messages up to this many hours old (0 = off). */
+  CATCH_UP_HOURS: int(0, 24),
   STREAM_REPLIES: bool(true),
   STREAM_EDIT_INTERVAL_MS: int(250, 1000),
   RATE_LIMIT_PER_MINUTE: int(0, 20),
@@ -64,6 +68,11 @@ export const configSchema = z.object({
   ALLOWED_USER_IDS: discordIds(),
   /** Delete stored exchanges older than this many days (0 = keep for ever). */
   HISTORY_RETENTION_DAYS: int(0, 0),
+  /** OpenAI's moderation endpoint checks what people write (`input`), and the answer too (`both`). */
+  MODERATION: z.enum(['off', 'input', 'both']).default('off'),
+  /** When the moderation endpoint fails: answer anyway (`open`) or refuse with a notice (`closed`). */
+  MODERATION_FAIL: z.enum(['open', 'closed']).default('open'),
+  MODERATION_MODEL: z.string().trim().min(1).default('omni-moderation-latest'),
   /** Discord user ids of the bot's operators (for /stats). */
   OWNER_IDS: discordIds(),
   HTTP_PORT: int(0, 8080).pipe(z.number().max(65535)),
@@ -72,6 +81,22 @@ export const configSchema = z.object({
   REDELIVER_AFTER_MS: int(1000, 15_000),
   WORKER_CONCURRENCY: int(1, 500),
   OUTBOX_FLUSH_INTERVAL_MS: int(100, 5000),
+  /** Which models are shown images: auto = the documented list in src/chat/vision.ts. */
+  OPENAI_VISION: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** OpenAI's `detail` for images: high (tiles of 512 px) or low (85 tokens each for gpt-4o). */
+  IMAGE_DETAIL: z.enum(['high', 'low']).default('high'),
+  /** The model still sees an image this many turns after the one it came with; then "[image: name]". */
+  IMAGE_MEMORY_TURNS: int(0, 3),
+  /** Attachments read per message; the rest are named in a note. */
+  MAX_ATTACHMENTS: int(1, 4),
+  /** Bytes of all attachments of one message together (as Discord reports them). */
+  MAX_ATTACHMENT_BYTES: int(1, 26_214_400),
+  /** Largest image downloaded (bytes). */
+  MAX_IMAGE_BYTES: int(1, 10_485_760),
+  /** Characters of a text file read into the conversation; a longer one is cut, with a note. */
+  MAX_FILE_CHARS: int(1, 8000),
+  /** How long one attachment download may take. */
+  ATTACHMENT_TIMEOUT_MS: int(1000, 15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_MESSAGE_CONTENT: bool(false),
 });

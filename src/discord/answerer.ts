@@ -12,17 +12,24 @@ import type { REST } from 'discord.js';
 import type { Logger } from 'pino';
 import { type ConversationService, type IncomingMessage, MessageErased, type Reply } from '../chat/conversation.js';
 import { ChatFailure } from '../chat/errors.js';
+import { isModerationRefusal } from '../chat/moderation.js';
 import type { Guards } from '../chat/guards.js';
 import { LeaseLost } from '../chat/session-store.js';
 import type { Lease } from '../chat/user-lock.js';
 import type { Delivery, DmStream } from '../queue/dm-stream.js';
+import { metaOf, type AttachmentReader } from './attachments/reader.js';
+import { nothingToAnswer, readAttachments } from './attachments/step.js';
 import { refusalOf, TokenRejected, Undeliverable } from './refusals.js';
 import { type Replies, repliesFor } from './replies.js';
 import { ReplyTarget } from './reply-target.js';
 import { splitForDiscord } from './split.js';
 import type { StreamBudget } from './stream-budget.js';
+import type { StopButtons } from './stop-button.js';
 import { StreamingReply } from './streaming-reply.js';
 import { startTyping } from './typing.js';
+
+// An answer to a message older than this says it comes late.
+const LATE_AFTER_MS = 5 * 60_000;
 
 export interface AnswererOptions {
   logMessageContent: boolean;
@@ -52,6 +59,10 @@ export interface AnswererDeps {
   streamBudget?: Pick<StreamBudget, 'begin' | 'hasRoom'>;
   /** Discord rejected the bot's token: this replica must stop taking work. */
   onTokenRejected?: () => void;
+  /** The Stop button on answers being written, and its presses from any replica (stop-button.ts). */
+  stops?: Pick<StopButtons, 'begin'>;
+  /** Reads pictures and files sent with a message (attachments/reader.ts). */
+  attachments?: AttachmentReader;
 }
 
 export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
@@ -114,6 +125,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       receivedAt: new Date(job.createdAt),
       // A server thread is a conversation of its own: the answer there never draws on private DMs.
       ...(job.guildId ? { place: { guildId: job.guildId, threadId: job.openThread ? job.messageId : job.channelId } } : {}),
+      ...(job.attachments?.length ? { attachments: job.attachments.map(metaOf) } : {}),
     };
     const lease = await deps.lock.acquire(job.userId);
     // This replica is stopping without finishing: free the person at once for the replica taking
@@ -125,12 +137,16 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     const doneWriting = deps.streamBudget?.begin();
     try {
       target = await ReplyTarget.open(deps.rest, job, log);
-      const reply = await decide(message, lease, target, givingUp, replies, log);
+      // Written while the bot was away (found by a catch-up, or waiting out a long outage): said so.
+      const preface = Date.now() - job.createdAt > LATE_AFTER_MS ? `${(await replies()).lateAnswer}\n\n` : '';
+      // Pictures and files, read for the model that answers; notes on what was left out come first.
+      const attached = givingUp ? { message, preface: '' } : await readAttachments(deps.attachments, job, message, { modelFor: () => conversation.modelFor(job.userId), replies, log });
+      const reply = await decide(attached.message, lease, target, givingUp, replies, log, preface + attached.preface);
       // Stored while it is being shown (never fails: a lost store is logged), and before the
       // person's next message may start, so their exchanges are stored in the order they wrote them.
       const kept = conversation.keep(message, reply);
       try {
-        await deliver(reply, target);
+        await deliver(reply, target, preface + attached.preface);
       } catch (error) {
         // A message handed out too often is finished whatever becomes of its apology.
         if (!givingUp || refusalOf(error)) throw error;
@@ -141,7 +157,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       await lease.release(); // before the turn moves on: the person's next message finds the lock free
       await stream.finish(delivery);
       void conversation.forget(message).catch(() => undefined); // expires by itself otherwise
-      handled(reply.kind === 'answer' ? 'answered' : reply.outcome, reply.replayed ? { replayed: true } : {});
+      handled(reply.kind === 'answer' ? (reply.stopped ? 'stopped' : 'answered') : reply.outcome, reply.replayed ? { replayed: true } : {});
     } catch (error) {
       if (error instanceof MessageErased) {
         // Erased with everything else the person asked to forget: not answered, not kept.
@@ -164,24 +180,31 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
   };
 
   /** The reply that stands for this message: the model's answer (streamed as it is written) or a notice. */
-  async function decide(message: IncomingMessage, lease: Lease, target: ReplyTarget, givingUp: boolean, replies: () => Promise<Replies>, log: Logger): Promise<Reply & { streamed?: StreamingReply }> {
+  async function decide(message: IncomingMessage, lease: Lease, target: ReplyTarget, givingUp: boolean, replies: () => Promise<Replies>, log: Logger, preface: string): Promise<Reply & { streamed?: StreamingReply }> {
     try {
       if (givingUp) {
         return await conversation.notice(message, lease, 'gave_up', (await replies()).unexpected);
       }
       const capFreesAt = await deps.guards?.tokenCapReached(message.userId);
       if (capFreesAt) return await conversation.notice(message, lease, 'token_cap', (await replies()).tokenCap(capFreesAt));
+      if (nothingToAnswer(message)) return await conversation.notice(message, lease, 'attachments_only', preface.trim() || (await replies()).emptyMessage);
 
       let slot = 0;
+      // Discord refused the first words for good, or the person pressed Stop: stop the model too.
+      const cut = new AbortController();
+      const stop = deps.stops?.begin(message, cut, replies);
       // With no request budget to show words as they come (many answers in progress), the model is
       // asked for the whole answer at once: streamed words could not be shown anyway, and parsing
       // them costs CPU every other answer needs.
       const streaming = options.streamReplies && (deps.streamBudget?.hasRoom() ?? true)
-        ? new StreamingReply((content) => target.post(content, slot++), { editIntervalMs: options.streamEditIntervalMs, mayStream: () => deps.streamBudget?.hasRoom() ?? true })
+        ? new StreamingReply(async (content, button) => target.post(content, slot++, button && stop ? [await stop.row()] : undefined), {
+            editIntervalMs: options.streamEditIntervalMs,
+            mayStream: () => deps.streamBudget?.hasRoom() ?? true,
+            stopButton: () => Boolean(stop) && (deps.streamBudget?.hasRoom() ?? true),
+          })
         : null;
-      // Discord refused the first words for good: stop the model too (no tokens paid for nobody).
-      const cut = new AbortController();
       const typing = startTyping(target, () => deps.busy(), log);
+      if (preface) streaming?.push(preface);
       const onDelta = streaming
         ? (delta: string) => {
             typing.stop(); // the text itself now shows that the bot is answering
@@ -194,12 +217,13 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         return streaming?.started ? { ...reply, streamed: streaming } : reply;
       } finally {
         typing.stop();
+        stop?.end();
       }
     } catch (error) {
       if (error instanceof LeaseLost || error instanceof MessageErased || target.refusal) throw error;
       // Too long for the budget is the person's message, not a fault of the bot's.
       if (error instanceof ChatFailure && error.kind === 'too_long') log.info({ err: error }, 'message too long for the context budget');
-      else log.error({ err: error }, 'message failed');
+      else if (!isModerationRefusal(error)) log.error({ err: error }, 'message failed'); // moderation.ts logged it
       const r = await replies();
       const text = error instanceof ChatFailure ? r.failure[error.kind] : r.unexpected;
       if (error instanceof ChatFailure && error.kind === 'memory_unavailable') {
@@ -212,10 +236,10 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     }
   }
 
-  async function deliver(reply: Reply & { streamed?: StreamingReply }, target: ReplyTarget): Promise<void> {
+  async function deliver(reply: Reply & { streamed?: StreamingReply }, target: ReplyTarget, preface: string): Promise<void> {
     if (reply.kind === 'notice') await target.post(reply.text, 'notice');
-    else if (reply.streamed) await reply.streamed.finish(reply.text);
-    else await target.show(splitForDiscord(reply.text));
+    else if (reply.streamed) await reply.streamed.finish(preface + reply.text);
+    else await target.show(splitForDiscord(preface + reply.text));
   }
 }
 
@@ -229,5 +253,7 @@ function refusalText(r: Replies, reason: NonNullable<Delivery['refusal']>['reaso
       return r.notAllowed;
     case 'rate_limited':
       return r.rateLimited(new Date(retryAt ?? Date.now() + 60_000));
+    case 'voice_message':
+      return r.voiceMessage;
   }
 }

@@ -6,6 +6,7 @@
 // is cut, with a note saying so.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoredExchange } from '../history/repository.js';
+import { attachmentList } from './history-format.js';
 import type { Replies } from './replies.js';
 
 export type ExportFormat = 'markdown' | 'json';
@@ -58,7 +59,16 @@ function layoutFor(format: ExportFormat, r: Replies): Layout {
       // JSON strings hold no raw line breaks, so indenting every line of the object is safe.
       entry: (i, cut) =>
         `  ${JSON.stringify(
-          { time: i.createdAt.toISOString(), you: i.userText, bot: i.gptResponse, model: i.model, tokens: i.totalTokens, discordMessageId: i.discordMessageId, ...(cut ? { cut } : {}) },
+          {
+            time: i.createdAt.toISOString(),
+            you: i.userText,
+            ...(i.attachments?.length ? { attachments: i.attachments } : {}),
+            bot: i.gptResponse,
+            model: i.model,
+            tokens: i.totalTokens,
+            discordMessageId: i.discordMessageId,
+            ...(cut ? { cut } : {}),
+          },
           null,
           2,
         ).replace(/\n/g, '\n  ')}`,
@@ -70,7 +80,20 @@ function layoutFor(format: ExportFormat, r: Replies): Layout {
     separator: '\n',
     tail: '',
     entry: (i, cut) =>
-      [`## ${i.createdAt.toISOString()}`, '', `**${r.history.you}:**`, '', i.userText, '', `**${r.history.bot}** (${i.model}):`, '', i.gptResponse, '', ...(cut ? [`> ${cut}`, ''] : [])].join('\n'),
+      [
+        `## ${i.createdAt.toISOString()}`,
+        '',
+        `**${r.history.you}:**`,
+        '',
+        i.userText,
+        '',
+        ...(i.attachments?.length ? [r.history.attached(attachmentList(i.attachments)), ''] : []),
+        `**${r.history.bot}** (${i.model}):`,
+        '',
+        i.gptResponse,
+        '',
+        ...(cut ? [`> ${cut}`, ''] : []),
+      ].join('\n'),
   };
 }
 

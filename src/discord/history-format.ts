@@ -3,7 +3,9 @@
 // of one message hold at most 6000 characters together (one excerpt pair stays far below the 4096 of
 // a single description).
 import type { APIEmbed } from 'discord.js';
+import type { AttachmentMeta } from '../chat/types.js';
 import type { StoredExchange } from '../history/repository.js';
+import { quotedName } from './attachments/notes.js';
 import type { Replies } from './replies.js';
 import { truncate } from './text-cut.js';
 
@@ -31,9 +33,22 @@ export function formatExchange(item: StoredExchange, r: Replies, questionChars =
   return [
     `**${r.history.you}** · ${discordTimestamp(item.createdAt)}${item.channelId ? ` · ${r.history.inThread(item.channelId)}` : ''}`,
     quote(shorten(item.userText, questionChars)),
-    `**${r.history.bot}**`,
+    ...(item.attachments?.length ? [r.history.attached(attachmentList(item.attachments))] : []),
+    `**${r.history.bot}**${item.stopped ? ` ${r.history.stopped}` : ''}`,
     quote(shorten(item.gptResponse, answerChars)),
   ].join('\n');
+}
+
+/** Bytes as people read them: 120 B, 47 KB, 3.2 MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The files of an exchange, named (in code style, so a name formats nothing) with their sizes. */
+export function attachmentList(attachments: readonly AttachmentMeta[]): string {
+  return attachments.map((a) => `${quotedName(a.name)} (${fileSize(a.size)})`).join(', ');
 }
 
 /** One embed per exchange, newest first; the last carries the page counter. */

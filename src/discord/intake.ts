@@ -4,10 +4,13 @@
 // into a thread opened on that message, or into the bot's own thread when asked there.
 // What can be refused from the message alone (not allowed, empty, too long) is decided here, and the
 // per-minute limit is counted as the message is queued, by the replica whose offer of it won.
-import type { Message, SendableChannels } from 'discord.js';
+// It takes Discord's raw message objects (the gateway's MESSAGE_CREATE, or a message read back over
+// REST when catching up after an outage), so nothing depends on what a client happened to cache.
+import { MessageType, Routes, type APIMessage, type REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob, DmStream, Refusal } from '../queue/dm-stream.js';
 import { cleanText } from '../chat/clean-text.js';
+import { attachmentsOf, isVoiceMessage } from './attachments/refs.js';
 import { repliesFor } from './replies.js';
 
 export interface IntakeOptions {
@@ -27,61 +30,83 @@ export interface IntakeOptions {
 function refusalOf(job: DmJob, options: IntakeOptions, allowed: (userId: string) => boolean): Refusal['reason'] | undefined {
   if (!allowed(job.userId)) return 'not_allowed';
   const text = job.text.trim();
-  if (!text) return 'empty';
+  if (isVoiceMessage(job)) return 'voice_message';
+  if (!text && !job.attachments?.length) return 'empty';
   if (text.length > options.maxInputChars) return 'too_long_input';
   return undefined;
 }
 
+/** A message as Discord sends it: over the gateway it carries the server's id (REST leaves it out). */
+export type RawMessage = APIMessage & { guild_id?: string };
+
+/** What the intake needs to know of a server channel: whether it is a thread, and who started it. */
+export type ChannelLookup = (channelId: string) => Promise<{ thread: boolean; ownerId?: string | null } | null>;
+
 /** Whether the bot should answer this message at all. */
-function isForMe(message: Message, guildMode: IntakeOptions['guildMode']): boolean {
-  if (message.author.bot || message.system) return false;
-  // Group DMs cannot include bots; only one-to-one DMs are DM-based here.
-  if (message.channel.isDMBased()) return message.channel.isSendable();
-  const me = message.client.user.id;
-  if (guildMode !== 'mention' || !message.mentions.users.has(me)) return false;
-  return !message.channel.isThread() || message.channel.ownerId === me;
+async function isForMe(message: RawMessage, botId: string, guildMode: IntakeOptions['guildMode'], channelOf: ChannelLookup): Promise<boolean> {
+  if (message.author.bot || message.author.id === botId) return false;
+  // What people write (and their replies); joins, pins, calls and the like are the system's.
+  if (message.type !== MessageType.Default && message.type !== MessageType.Reply) return false;
+  // No server: a DM (group DMs cannot include bots).
+  if (!message.guild_id) return true;
+  if (guildMode !== 'mention' || !message.mentions.some((user) => user.id === botId)) return false;
+  const channel = await channelOf(message.channel_id);
+  return !channel?.thread || channel.ownerId === botId;
 }
 
 function stripMention(content: string, botId: string): string {
   return content.replaceAll(`<@${botId}>`, '').replaceAll(`<@!${botId}>`, '').trim();
 }
 
-function toJob(message: Message): DmJob {
-  const inGuild = message.inGuild();
+async function toJob(message: RawMessage, botId: string, channelOf: ChannelLookup): Promise<DmJob> {
+  const guildId = message.guild_id;
   return {
     messageId: message.id,
     userId: message.author.id,
     username: message.author.username,
-    channelId: message.channelId,
-    ...(inGuild ? { guildId: message.guildId } : {}),
-    ...(inGuild && !message.channel.isThread() ? { openThread: true } : {}),
-    text: cleanText(inGuild ? stripMention(message.content, message.client.user.id) : message.content),
-    createdAt: message.createdTimestamp,
+    channelId: message.channel_id,
+    ...(guildId ? { guildId } : {}),
+    ...(guildId && !(await channelOf(message.channel_id))?.thread ? { openThread: true } : {}),
+    text: cleanText(guildId ? stripMention(message.content, botId) : message.content),
+    createdAt: Date.parse(message.timestamp),
     queuedAt: Date.now(),
+    ...attachmentsOf(message),
   };
 }
 
 export function createIntake(
-  deps: { stream: DmStream; logger: Logger; allowed?: (userId: string) => boolean; onHandled?: (outcome: string) => void },
+  deps: {
+    stream: DmStream;
+    rest: REST;
+    logger: Logger;
+    /** The bot's own user id (its messages and mentions). */
+    botId: string;
+    channelOf: ChannelLookup;
+    allowed?: (userId: string) => boolean;
+    onHandled?: (outcome: string) => void;
+  },
   options: IntakeOptions,
 ) {
   const allowed = deps.allowed ?? (() => true);
-  const { stream, logger } = deps;
+  const { stream, logger, botId, channelOf } = deps;
 
-  return async function onMessage(message: Message): Promise<void> {
-    if (!isForMe(message, options.guildMode)) return;
-    const job = toJob(message);
+  /** Returns whether this call put the message on the stream. */
+  return async function onMessage(message: RawMessage): Promise<boolean> {
+    if (!(await isForMe(message, botId, options.guildMode, channelOf))) return false;
+    const job = await toJob(message, botId, channelOf);
     try {
       const refusal = refusalOf(job, options, allowed);
-      if (!(await stream.enqueue(job, { refusal, ratePerMinute: options.ratePerMinute }))) logger.trace({ messageId: job.messageId }, 'already queued by another replica');
+      const queued = await stream.enqueue(job, { refusal, ratePerMinute: options.ratePerMinute });
+      if (!queued) logger.trace({ messageId: job.messageId }, 'already queued by another replica');
+      return queued;
     } catch (error) {
       // Redis is unreachable, so no replica can take the message: say so now. Every replica that saw
       // it sends the same notice with the same nonce, and Discord keeps one.
       const log = logger.child({ userId: job.userId, messageId: job.messageId });
       log.error({ err: error }, 'could not queue the message');
       const notice = repliesFor(null).failure.memory_unavailable;
-      await (message.channel as SendableChannels)
-        .send({ content: notice, nonce: `${job.messageId}:n`, enforceNonce: true, allowedMentions: { parse: [] } })
+      await deps.rest
+        .post(Routes.channelMessages(job.channelId), { body: { content: notice, nonce: `${job.messageId}:n`, enforce_nonce: true, allowed_mentions: { parse: [] } } })
         .catch((sendError: unknown) => log.error({ err: sendError }, 'could not tell the user about the failure'));
       deps.onHandled?.('memory_unavailable');
       log.info(
@@ -93,6 +118,7 @@ export function createIntake(
         },
         'message handled',
       );
+      return false;
     }
   };
 }

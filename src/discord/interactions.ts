@@ -1,10 +1,17 @@
 // Routes slash commands and button clicks to their command module, checks that a button is pressed
 // by the person it was shown to, and turns any failure into a short ephemeral apology.
-import { DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type Interaction, type RepliableInteraction } from 'discord.js';
+import { type ButtonInteraction, DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type Interaction, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Command, CommandContext } from '../../commands/types.js';
 import { parseCustomId } from '../../commands/types.js';
-import { repliesFor } from './replies.js';
+import { type Replies, repliesFor } from './replies.js';
+
+/** A button that belongs to no command (the Stop button on an answer: stop-button.ts). */
+export interface ButtonHandler {
+  press(interaction: ButtonInteraction, log: Logger): Promise<void>;
+  /** What someone other than the person it was shown to is told. */
+  notYours(r: Replies): string;
+}
 
 async function tell(interaction: RepliableInteraction, content: string): Promise<void> {
   if (interaction.deferred || interaction.replied) {
@@ -40,6 +47,8 @@ export function createInteractionRouter(
    * gateway session receives it). Discord accepts one response anyway; this spares the others the work.
    */
   claim: (interactionId: string) => Promise<boolean> = () => Promise.resolve(true),
+  /** Buttons by the first field of their custom id. */
+  buttons: ReadonlyMap<string, ButtonHandler> = new Map(),
 ) {
   const { logger } = context;
 
@@ -54,7 +63,12 @@ export function createInteractionRouter(
     void context.sessions.rememberLocale(interaction.user.id, interaction.locale).catch(() => undefined);
     try {
       const command = commands.get(name);
-      if (!command) {
+      const button = interaction.isButton() ? buttons.get(name) : undefined;
+      if (button && interaction.isButton()) {
+        const mine = parseCustomId(interaction.customId).ownerId === interaction.user.id;
+        if (!mine) outcome = 'not_owner';
+        await (mine ? button.press(interaction, log) : tell(interaction, button.notYours(r)));
+      } else if (!command) {
         outcome = 'unknown_command';
         await tell(interaction, r.commandFailed);
       } else if (interaction.isChatInputCommand()) {

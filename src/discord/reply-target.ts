@@ -5,7 +5,16 @@
 // half-answered message therefore edits the parts already shown rather than doubling them.
 // A refusal for good (see refusals.ts) is remembered: every later request for this message fails at
 // once without reaching Discord, so a blocked person costs one refused request per message.
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIAllowedMentions, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import {
+  DiscordAPIError,
+  RESTJSONErrorCodes,
+  Routes,
+  type APIAllowedMentions,
+  type APIMessage,
+  type APIMessageTopLevelComponent,
+  type REST,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord.js';
 import type { Logger } from 'pino';
 import type { DmJob } from '../queue/dm-stream.js';
 import { cleanText } from '../chat/clean-text.js';
@@ -50,13 +59,14 @@ export class ReplyTarget {
     }
   }
 
-  /** Posts part `slot` of the reply, or finds it if it was posted before (same nonce). */
-  async post(content: string, slot: number | 'notice'): Promise<ShownMessage> {
+  /** Posts part `slot` of the reply (with `components`, e.g. the Stop button), or finds it if it was posted before (same nonce). */
+  async post(content: string, slot: number | 'notice', components?: APIMessageTopLevelComponent[]): Promise<ShownMessage> {
     const body: RESTPostAPIChannelMessageJSONBody = {
       content: cleanText(content),
       nonce: `${this.messageId}:${slot === 'notice' ? 'n' : slot}`, // ≤ 25 characters: a snowflake is ≤ 20 digits
       enforce_nonce: true,
       allowed_mentions: NO_MENTIONS,
+      ...(components ? { components } : {}),
     };
     const posted = (await this.send(() => this.rest.post(Routes.channelMessages(this.channelId), { body }))) as APIMessage;
     return this.shown(posted);
@@ -66,7 +76,8 @@ export class ReplyTarget {
   async show(parts: readonly string[]): Promise<void> {
     for (const [slot, part] of parts.entries()) {
       const message = await this.post(part, slot);
-      if (message.content !== part) await message.edit(part);
+      // A Stop button left by a replica that died mid-answer goes with the text.
+      if (message.content !== part || message.button) await message.edit(part, message.button);
     }
   }
 
@@ -88,7 +99,15 @@ export class ReplyTarget {
   private shown(message: APIMessage): ShownMessage {
     return {
       content: message.content,
-      edit: (content: string) => this.send(() => this.rest.patch(Routes.channelMessage(this.channelId, message.id), { body: { content: cleanText(content), allowed_mentions: NO_MENTIONS } })),
+      button: (message.components?.length ?? 0) > 0,
+      // Discord's Edit Message leaves out what the body leaves out, so the Stop button stays through
+      // streamed edits; `components: []` takes it off (https://discord.com/developers/docs/resources/message#edit-message).
+      edit: (content: string, removeButton?: boolean) =>
+        this.send(() =>
+          this.rest.patch(Routes.channelMessage(this.channelId, message.id), {
+            body: { content: cleanText(content), allowed_mentions: NO_MENTIONS, ...(removeButton ? { components: [] } : {}) },
+          }),
+        ),
     };
   }
 }

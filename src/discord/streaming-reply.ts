@@ -10,15 +10,22 @@
 // `finish` makes the messages match the final text exactly, including a message found already posted
 // (by a replica that died mid-answer), and edits a first post still on its way rather than posting
 // the part again.
+// The Stop button (stop-button.ts) rides on the newest part while the answer is written, and only
+// when `stopButton()` says there is request budget to spare: an edit that completes an earlier part
+// takes it off that part, and the final text takes it off the last one in the edit it needs anyway.
 import { splitForDiscord } from './split.js';
 
 export interface PostedMessage {
   /** What the message shows, if it may differ from what was posted (a message found by its nonce). */
   readonly content?: string;
-  edit(content: string): Promise<unknown>;
+  /** Whether it carries a Stop button (a message found by its nonce may, from an earlier replica). */
+  readonly button?: boolean;
+  /** Shows `content`; with `removeButton`, takes the Stop button off in the same request. */
+  edit(content: string, removeButton?: boolean): Promise<unknown>;
 }
 
-export type Poster = (content: string) => Promise<PostedMessage>;
+/** Posts a part; with `button`, carrying the Stop button. */
+export type Poster = (content: string, button: boolean) => Promise<PostedMessage>;
 
 export interface StreamingOptions {
   editIntervalMs?: number;
@@ -26,13 +33,15 @@ export interface StreamingOptions {
   mayStream?: () => boolean;
   /** How long the first words wait for the rest of a short answer. */
   firstPostHoldMs?: number;
+  /** Whether a part posted now may carry the Stop button (none when absent). */
+  stopButton?: () => boolean;
 }
 
 const FIRST_POST_HOLD_MS = 10;
 
 export class StreamingReply {
   private text = '';
-  private readonly posted: { message: PostedMessage; shown: string; editedAt: number }[] = [];
+  private readonly posted: { message: PostedMessage; shown: string; editedAt: number; button: boolean }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown = null;
@@ -40,6 +49,7 @@ export class StreamingReply {
   private readonly editIntervalMs: number;
   private readonly mayStream: () => boolean;
   private readonly holdMs: number;
+  private readonly stopButton: () => boolean;
 
   constructor(
     private readonly post: Poster,
@@ -48,6 +58,7 @@ export class StreamingReply {
     this.editIntervalMs = options.editIntervalMs ?? 1000;
     this.mayStream = options.mayStream ?? (() => true);
     this.holdMs = options.firstPostHoldMs ?? FIRST_POST_HOLD_MS;
+    this.stopButton = options.stopButton ?? (() => false);
   }
 
   /** Whether text was handed over (then `finish` must be called: it shows the rest, or all of it). */
@@ -99,16 +110,23 @@ export class StreamingReply {
     if (!text.trim()) return;
     const chunks = splitForDiscord(text);
     for (const [i, chunk] of chunks.entries()) {
+      // While the answer is written, the Stop button belongs on the newest part only.
+      const buttonHere = !final && i === chunks.length - 1;
       let existing = this.posted[i];
       if (!existing) {
-        const message = await this.post(chunk);
-        existing = { message, shown: message.content ?? chunk, editedAt: Date.now() };
+        const button = buttonHere && this.stopButton();
+        const message = await this.post(chunk, button);
+        existing = { message, shown: message.content ?? chunk, editedAt: Date.now(), button: button || message.button === true };
         this.posted.push(existing);
       }
-      if (existing.shown !== chunk && (final || Date.now() - existing.editedAt >= this.editIntervalMs)) {
+      const removeButton = existing.button && !buttonHere;
+      // A part still carrying the button is edited once more at the end even if its text is complete
+      // (it was not edited when the next part began: rare, since that edit usually completes its text).
+      if ((existing.shown !== chunk || (final && removeButton)) && (final || Date.now() - existing.editedAt >= this.editIntervalMs)) {
         existing.shown = chunk;
         existing.editedAt = Date.now();
-        await existing.message.edit(chunk);
+        await existing.message.edit(chunk, removeButton);
+        if (removeButton) existing.button = false;
       }
     }
     // Text moved on while we were sending: go again at the steady pace.

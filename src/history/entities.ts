@@ -2,6 +2,7 @@
 // string: it exceeds 2^53, so never a JS number), one `Message` row per answered DM, and an
 // `Erasure` tombstone per person who cleared their history.
 import { defineEntity, p } from '@mikro-orm/core';
+import type { AttachmentMeta } from '../chat/types.js';
 
 export const User = defineEntity({
   name: 'User',
@@ -33,6 +34,10 @@ export const Message = defineEntity({
     /** Where it happened: both null in a DM; the server and the thread for a mention in a server. */
     guildId: p.string().length(20).nullable(),
     channelId: p.string().length(20).nullable(),
+    /** The person pressed Stop: the answer holds only what was written until then. */
+    stopped: p.boolean().default(false),
+    /** The pictures and files sent with it: name, media type and size each, never their content. */
+    attachments: p.json<AttachmentMeta[]>().nullable(),
   },
   indexes: [
     { name: 'messages_user_id_id_idx', properties: ['user', 'id'] },

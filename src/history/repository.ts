@@ -1,7 +1,7 @@
 // The one door to stored history. The core saves exchanges through it; commands list and clear
 // through it. Each call works in its own EntityManager fork, so no identity map is shared.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Exchange } from '../chat/types.js';
+import type { AttachmentMeta, Exchange } from '../chat/types.js';
 import { Message } from './entities.js';
 import { storable } from './sanitize.js';
 
@@ -15,6 +15,10 @@ export interface StoredExchange {
   createdAt: Date;
   /** The server thread it happened in; null in DMs. */
   channelId?: string | null;
+  /** The person stopped the answer while it was written. */
+  stopped?: boolean;
+  /** The pictures and files sent with it (name, type, size). */
+  attachments?: AttachmentMeta[];
 }
 
 /** Where a page starts: the newest page, or strictly older/newer than a row id. */
@@ -44,8 +48,8 @@ export class HistoryRepository {
       const result = await em.execute(
         `with open as (select not exists (select 1 from erasures where user_id = ? and erased_at >= ?) as ok),
               identity as (insert into users (id, username, created_at) select ?, ?, now() where (select ok from open) on conflict (id) do nothing)
-         insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at, guild_id, channel_id)
-         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where (select ok from open)
+         insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at, guild_id, channel_id, stopped, attachments)
+         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb where (select ok from open)
          on conflict (discord_message_id) do nothing`,
         [
           exchange.discordUserId,
@@ -64,6 +68,8 @@ export class HistoryRepository {
           exchange.createdAt,
           exchange.guildId ?? null,
           exchange.channelId ?? null,
+          exchange.stopped === true,
+          exchange.attachments?.length ? JSON.stringify(exchange.attachments) : null,
         ],
         'run',
       );
@@ -107,7 +113,7 @@ export class HistoryRepository {
     const rows = await em.find(Message, where, {
       orderBy: { id: ascending ? 'asc' : 'desc' },
       limit: pageSize + 1,
-      fields: ['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt', 'channelId'],
+      fields: ['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt', 'channelId', 'stopped', 'attachments'],
     });
     const more = rows.length > pageSize;
     const pageRows = rows.slice(0, pageSize);
@@ -139,7 +145,7 @@ export class HistoryRepository {
     const rows = await this.orm.em
       .fork()
       .createQueryBuilder(Message)
-      .select(['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt'])
+      .select(['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt', 'attachments'])
       .where(after === null ? { user: discordUserId } : { user: discordUserId, id: { $gt: after } })
       .orderBy({ id: 'asc' })
       .limit(batchSize)
@@ -152,9 +158,22 @@ export class HistoryRepository {
   }
 }
 
-function toStored(row: { id: string; discordMessageId: string; userText: string; gptResponse: string; model: string; totalTokens: number; createdAt: Date; channelId?: string | null }): StoredExchange {
+function toStored(row: {
+  id: string;
+  discordMessageId: string;
+  userText: string;
+  gptResponse: string;
+  model: string;
+  totalTokens: number;
+  createdAt: Date;
+  channelId?: string | null;
+  stopped?: boolean;
+  attachments?: AttachmentMeta[] | null;
+}): StoredExchange {
   return {
     ...(row.channelId ? { channelId: row.channelId } : {}),
+    ...(row.attachments?.length ? { attachments: row.attachments } : {}),
+    ...(row.stopped ? { stopped: true } : {}),
     id: row.id,
     discordMessageId: row.discordMessageId,
     userText: row.userText,

@@ -1,9 +1,9 @@
 // An exchange as PostgreSQL will take it. A value the columns refuse would fail on every retry and
 // hold up the outbox, so each field is fitted before it is written: U+0000 (the text type refuses
 // it) dropped, half a surrogate pair replaced by U+FFFD, each string cut to its column (entities.ts),
-// each count made a whole number an `integer` column holds.
+// each count made a whole number an `integer` column holds, attachment metadata made a clean list.
 import { cleanText } from '../chat/clean-text.js';
-import type { Exchange } from '../chat/types.js';
+import type { AttachmentMeta, Exchange } from '../chat/types.js';
 
 const MODEL_CHARS = 100;
 const USERNAME_CHARS = 100;
@@ -30,11 +30,32 @@ function storableCount(n: number | undefined): number {
   return n !== undefined && Number.isFinite(n) ? Math.min(Math.max(Math.round(n), 0), INTEGER_MAX) : 0;
 }
 
+// Discord allows 10 attachments per message; names are at most a few hundred characters.
+const ATTACHMENTS = 10;
+const ATTACHMENT_NAME_CHARS = 255;
+const ATTACHMENT_TYPE_CHARS = 100;
+
+/**
+ * Attachment metadata as the jsonb column takes it: a list (anything else, e.g. from a damaged outbox
+ * entry, is dropped), names and types cleaned (jsonb refuses U+0000 too) and cut, sizes whole numbers.
+ */
+function storableAttachments(attachments: unknown): AttachmentMeta[] | undefined {
+  if (!Array.isArray(attachments) || attachments.length === 0) return undefined;
+  return attachments.slice(0, ATTACHMENTS).map((a: Partial<AttachmentMeta> | null) => ({
+    name: fitToColumn(String(a?.name ?? ''), ATTACHMENT_NAME_CHARS),
+    type: fitToColumn(String(a?.type ?? ''), ATTACHMENT_TYPE_CHARS),
+    size: Number.isFinite(a?.size) ? Math.max(0, Math.round(a!.size!)) : 0,
+  }));
+}
+
 export function storable(exchange: Exchange, username?: string): { exchange: Exchange; username?: string } {
   const { usage } = exchange;
+  const attachments = storableAttachments(exchange.attachments);
+  const { attachments: _given, ...rest } = exchange;
   return {
     exchange: {
-      ...exchange,
+      ...rest,
+      ...(attachments ? { attachments } : {}),
       userText: storableText(exchange.userText),
       gptResponse: storableText(exchange.gptResponse),
       model: fitToColumn(exchange.model, MODEL_CHARS),

@@ -34,6 +34,15 @@ export class Metrics {
     help: "Gateway session starts Discord still allows today (session_start_limit.remaining; at 0 Discord resets the bot's token)",
     registers: [this.registry],
   });
+  readonly gatewaySessions = new Counter({
+    name: 'bot_gateway_sessions_total',
+    help: 'Gateway sessions opened (identify) or carried on (resume: after a reconnect or by a restarted process)',
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+  });
+  readonly gatewayUp = new Gauge({ name: 'bot_gateway_up', help: 'Whether every shard this replica holds is connected (1) or not (0)', registers: [this.registry] });
+  readonly gatewayShards = new Gauge({ name: 'bot_gateway_shards_held', help: 'Gateway shards this replica holds a session for', registers: [this.registry] });
+  readonly caughtUp = new Counter({ name: 'bot_gateway_caught_up_total', help: 'Messages found over REST after a gateway outage and put on the stream', registers: [this.registry] });
   readonly redelivered = new Counter({ name: 'bot_messages_redelivered_total', help: 'Messages taken over from a replica that stopped answering them', registers: [this.registry] });
   readonly outboxDeadLetters = new Counter({
     name: 'bot_outbox_dead_letters_total',
@@ -46,6 +55,19 @@ export class Metrics {
     name: 'bot_discord_rate_limited_total',
     help: 'Discord requests held back for a rate limit (after a 429, a spent bucket, or the global limit), by whether the limit was global',
     labelNames: ['global'] as const,
+    registers: [this.registry],
+  });
+  // MODERATION: what the moderation endpoint flagged (stage input or answer), and checks that got no verdict.
+  readonly moderationFlagged = new Counter({
+    name: 'bot_moderation_flagged_total',
+    help: 'Texts the moderation endpoint flagged, by stage (input, answer) and category',
+    labelNames: ['stage', 'category'] as const,
+    registers: [this.registry],
+  });
+  readonly moderationFailures = new Counter({
+    name: 'bot_moderation_failures_total',
+    help: 'Moderation checks that got no verdict (MODERATION_FAIL decides what follows), by stage',
+    labelNames: ['stage'] as const,
     registers: [this.registry],
   });
   readonly outboxDepth: Gauge;

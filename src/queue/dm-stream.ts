@@ -13,6 +13,7 @@
 //
 // Redis Cluster: the stream and its bookkeeping (offer dedup, per-person sequence) share the `{dm}`
 // hash tag, so each script touches one slot. Per-person state elsewhere uses `{<user id>}`.
+import type { AttachmentRef } from '../chat/types.js';
 import type { RedisClient } from '../redis.js';
 
 /** An incoming message as the replicas pass it around: enough to answer it without the gateway. */
@@ -30,11 +31,15 @@ export interface DmJob {
   createdAt: number;
   /** When a replica put it on the stream (ms since epoch). */
   queuedAt: number;
+  /** Its attachments: Discord's metadata (signed CDN links), never their bytes. */
+  attachments?: AttachmentRef[];
+  /** The message's flags, kept with attachments (IS_VOICE_MESSAGE, 1 << 13, tells a voice message). */
+  flags?: number;
 }
 
 /** Why a message is answered with a notice instead of the model, decided when it was queued. */
 export interface Refusal {
-  reason: 'empty' | 'too_long_input' | 'not_allowed' | 'rate_limited';
+  reason: 'empty' | 'too_long_input' | 'not_allowed' | 'rate_limited' | 'voice_message';
   /** For `rate_limited`: when the person's window frees up (ms since epoch). */
   retryAt?: number;
   /** Refused without a word: the person was already told about the limit in this window. */
@@ -60,8 +65,9 @@ const OFFER_TTL_SECONDS = 3600;
 const ORDER_TTL_SECONDS = 7 * 86_400;
 const RATE_WINDOW_MS = 60_000;
 
-// KEYS: stream, offer, order, rate. ARGV: offer TTL, order TTL, job, refusal decided at intake ('' =
-// none), messages per minute (0 = no limit), rate window ms.
+// KEYS: stream, offer, order, rate, last handled (hash), last handled at (sorted set). ARGV: offer
+// TTL, order TTL, job, refusal decided at intake ('' = none), messages per minute (0 = no limit), rate
+// window ms, channel id, message id, message time (ms), server id ('' in DMs).
 // Keeps the first offer of a message only, and decides there — once, by the replica whose offer won —
 // whether it counts against the person's per-minute limit (every message does, notices included) and
 // whether it is answered: an over-limit message is refused (the first one in a window with a notice,
@@ -69,6 +75,13 @@ const RATE_WINDOW_MS = 60_000;
 // number in the person's order. → entry id, or nil if already offered.
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
+-- The newest message handled per channel (ids and times only), where a catch-up after an outage starts.
+local before = redis.call('hget', KEYS[5], ARGV[7])
+local beforeId = before and string.match(before, '^%d+') or ''
+if #ARGV[8] > #beforeId or (#ARGV[8] == #beforeId and ARGV[8] > beforeId) then
+  redis.call('hset', KEYS[5], ARGV[7], ARGV[8] .. ' ' .. ARGV[10])
+  redis.call('zadd', KEYS[6], ARGV[9], ARGV[7])
+end
 local limit = tonumber(ARGV[5])
 if limit > 0 then
   local n = redis.call('incr', KEYS[4])
@@ -194,19 +207,35 @@ export class DmStream {
   async enqueue(job: DmJob, { refusal, ratePerMinute = 0 }: { refusal?: Refusal['reason'] | undefined; ratePerMinute?: number } = {}): Promise<boolean> {
     const id = await this.redis.eval(
       ENQUEUE,
-      4,
+      6,
       this.key,
       this.offerKey(job.messageId),
       this.orderKey(job.userId),
       this.rateKey(job.userId),
+      this.lastHandledKey,
+      this.lastHandledAtKey,
       OFFER_TTL_SECONDS,
       ORDER_TTL_SECONDS,
       JSON.stringify(job),
       refusal ?? '',
       ratePerMinute,
       RATE_WINDOW_MS,
+      job.channelId,
+      job.messageId,
+      job.createdAt,
+      job.guildId ?? '',
     );
     return id !== null;
+  }
+
+  /** Per channel, the newest message put on the stream (`<message id> <server id or nothing>`). */
+  get lastHandledKey(): string {
+    return `${this.options.prefix}{dm}:last-handled`;
+  }
+
+  /** Per channel, when its newest message handled was written (ms), to find the recent ones. */
+  get lastHandledAtKey(): string {
+    return `${this.options.prefix}{dm}:last-handled-at`;
   }
 
   private rateKey(userId: string): string {

@@ -118,12 +118,12 @@ describe('chatting in DMs', () => {
     expect(w.openai.requestsContaining('I am a bot')).toEqual([]);
   });
 
-  it('asks for words when a message has none, without calling the model', async () => {
+  it('says a picture cannot be seen by the default model (gpt-3.5-turbo), without calling the model or fetching it', async () => {
     const hal = w.discord.user('hal');
     const before = w.openai.requests.length;
     w.discord.sendDm(hal, '', { attachments: [{ id: '1', filename: 'cat.png', size: 10, url: 'http://127.0.0.1/cat.png', proxy_url: '' }] });
     const [reply] = await w.discord.waitForBotMessages(hal, 1);
-    expect(reply!.content).toMatch(/only read text/i);
+    expect(reply!.content).toMatch(/can't see images, so I left out `cat\.png`/);
     expect(w.openai.requests.length).toBe(before);
   });
 });

@@ -14,7 +14,7 @@ describe('a gateway outage', () => {
   it('is logged with its close code, counted, and fails /readyz until the session is back', async () => {
     await w.ask(w.discord.user('early'), 'before the outage');
     w.discord.gatewayOutage(2500);
-    const warned = await w.bot.waitForLog((l) => l.msg === 'gateway connection closed' && l.code === 4000, 5000);
+    const warned = await w.bot.waitForLog((l) => l.msg === 'gateway connection closed; reconnecting' && l.code === 4000, 5000);
     expect(warned.level).toBe(40);
     const ready = await fetch(`${w.bot.opsUrl}/readyz`);
     expect(ready.status).toBe(503);

@@ -112,3 +112,67 @@ describe('history in PostgreSQL', () => {
     ]);
   });
 });
+
+describe('attachments in history', () => {
+  const files = [
+    { name: 'cat.png', type: 'image/png', size: 48_213 },
+    { name: 'notes.txt', type: 'text/plain; charset=utf-8', size: 120 },
+  ];
+
+  it('keeps each exchange’s attachments (name, type, size) for /history and the exports', async () => {
+    const eli = snowflake();
+    await history.save(exchange({ discordUserId: eli, userText: 'with files', attachments: files }));
+    await history.save(exchange({ discordUserId: eli, userText: 'without' }));
+    const page = await history.page(eli, { kind: 'first' }, 5);
+    expect(page.items.map((m) => [m.userText, m.attachments])).toEqual([
+      ['without', undefined],
+      ['with files', files],
+    ]);
+    const batches = [];
+    for await (const batch of history.batches(eli, 10)) batches.push(batch);
+    expect(batches[0]!.map((m) => m.attachments)).toEqual([files, undefined]);
+  });
+
+  it('stores names PostgreSQL would refuse (U+0000) cleaned, and drops metadata that is no list', async () => {
+    const fin = snowflake();
+    await history.save(exchange({ discordUserId: fin, attachments: [{ name: 'bad\u0000name.txt', type: 'text/plain', size: 3.7 }] }));
+    await history.save(exchange({ discordUserId: fin, attachments: 'not a list' as never }));
+    const page = await history.page(fin, { kind: 'first' }, 5);
+    expect(page.items.map((m) => m.attachments)).toEqual([undefined, [{ name: 'badname.txt', type: 'text/plain', size: 4 }]]);
+  });
+
+  it('removes them with the rows on /clear-history', async () => {
+    const gus = snowflake();
+    await history.save(exchange({ discordUserId: gus, attachments: files }));
+    const { newestId } = await history.summary(gus);
+    expect(await history.erase(gus, newestId, new Date())).toBe(1);
+    const left = await db.orm.em.getConnection().execute('select attachments from messages where user_id = ?', [gus]);
+    expect(left).toEqual([]);
+  });
+
+  it('is added to a database that already holds exchanges, which keep no attachments', async () => {
+    const old = await createTestDatabase('attach_migration');
+    try {
+      const migrator = old.orm.migrator;
+      await migrator.down({ to: 'Migration20261129120000' }); // this one and any later ones
+      const conn = old.orm.em.getConnection();
+      expect((await conn.execute(`select column_name from information_schema.columns where table_name = 'messages' and column_name = 'attachments'`)).length).toBe(0);
+      const hana = snowflake();
+      await conn.execute(`insert into users (id, created_at) values (?, now())`, [hana]);
+      await conn.execute(
+        `insert into messages (user_id, discord_message_id, user_text, gpt_response, model, created_at) values (?, ?, 'written before', 'answered before', 'gpt-3.5-turbo', now())`,
+        [hana, snowflake()],
+      );
+      expect((await migrator.up()).map((m) => m.name)).toContain('Migration20261129120000');
+      const repository = new HistoryRepository(old.orm);
+      await repository.save(exchange({ discordUserId: hana, userText: 'written after', attachments: files }));
+      const page = await repository.page(hana, { kind: 'first' }, 5);
+      expect(page.items.map((m) => [m.userText, m.attachments])).toEqual([
+        ['written after', files],
+        ['written before', undefined],
+      ]);
+    } finally {
+      await old.drop();
+    }
+  });
+});

@@ -96,3 +96,26 @@ describe('fitToBudget', () => {
     expect(trims).toBeLessThan(10);
   });
 });
+
+describe('images in the budget', () => {
+  const image = (name: string) => ({ name, width: 4000, height: 3000, detail: 'high' as const, source: { channelId: '1', messageId: '2', attachmentId: '3', url: 'https://cdn.discordapp.com/x' } });
+  const withImage = (i: number): Turn => ({ role: 'user', content: `look at picture ${i}`, images: [image(`cat${i}.png`)] });
+
+  it('counts an image by OpenAI’s rule for the model: 765 tokens for a 4000×3000 photo on gpt-4o', async () => {
+    const gpt4o = await loadTokenCounter('gpt-4o');
+    const text = gpt4o({ role: 'user', content: 'look at picture 1' });
+    expect(gpt4o(withImage(1))).toBe(text + 85 + 4 * 170);
+  });
+
+  it('swaps older images for placeholders before dropping any turn, and keeps the newest image', async () => {
+    const gpt4o = await loadTokenCounter('gpt-4o');
+    const turns: Turn[] = [system, withImage(1), { role: 'assistant', content: 'a cat' }, withImage(2), { role: 'assistant', content: 'another cat' }, withImage(3)];
+    const fit = fitToBudget(turns, 1200, gpt4o);
+    expect(fit).toMatchObject({ ok: true, dropped: 0 });
+    if (!fit.ok) return;
+    expect(fit.turns.map((t) => t.content)).toEqual([system.content, 'look at picture 1\n[image: cat1.png]', 'a cat', 'look at picture 2\n[image: cat2.png]', 'another cat', 'look at picture 3']);
+    expect(fit.turns.at(-1)!.images).toHaveLength(1);
+    expect(fit.turns.slice(0, -1).some((t) => t.images?.length)).toBe(false);
+    expect(fit.tokens).toBeLessThanOrEqual(1200);
+  });
+});

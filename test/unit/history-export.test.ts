@@ -165,3 +165,17 @@ describe('export limits and messages', () => {
     expect(await shape(1, 10)).toEqual([[1, true]]);
   });
 });
+
+describe('attachments in the exports', () => {
+  const files = [{ name: 'cat.png', type: 'image/png', size: 48_213 }];
+
+  it('lists them in JSON (name, type, size) and names them in Markdown', async () => {
+    const items = [{ ...exchange(1), attachments: files }, exchange(2)];
+    const [json] = await collect('json', items, 100_000);
+    const parsed = JSON.parse(json!.data.toString('utf8'));
+    expect(parsed[0].attachments).toEqual(files);
+    expect(parsed[1].attachments).toBeUndefined();
+    const [md] = await collect('markdown', items, 100_000);
+    expect(md!.data.toString('utf8')).toContain('question 1\n\n📎 Attached: `cat.png` (47 KB)\n\n**Bot**');
+  });
+});

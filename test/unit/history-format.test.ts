@@ -57,3 +57,13 @@ describe('history page formatting', () => {
     expect([0, 1, 5, 6, 11].map((n) => pageCount(n, 5))).toEqual([1, 1, 1, 2, 3]);
   });
 });
+
+describe('attachments on a history page', () => {
+  it('names each file with its size under the question, safely quoted', () => {
+    const item = { ...exchange(1, 1), attachments: [{ name: 'cat.png', type: 'image/png', size: 48_213 }, { name: 'a`b.txt', type: 'text/plain', size: 120 }] };
+    const [embed] = formatHistoryEmbeds([item], 1, 1, 1, en);
+    expect(embed!.description).toContain('📎 Attached: `cat.png` (47 KB), `a\'b.txt` (120 B)');
+    const [plain] = formatHistoryEmbeds([exchange(2, 1)], 1, 1, 1, en);
+    expect(plain!.description).not.toContain('📎');
+  });
+});

@@ -70,6 +70,58 @@ describe('StreamingReply', () => {
   });
 });
 
+describe('StreamingReply with the Stop button', () => {
+  function buttons() {
+    const requests: string[] = [];
+    let slot = 0;
+    const post = async (content: string, button: boolean) => {
+      const n = slot++;
+      requests.push(`post ${n}${button ? ' [stop]' : ''}: ${content.length} chars`);
+      return { edit: async (c: string, removeButton?: boolean) => void requests.push(`edit ${n}${removeButton ? ' [no stop]' : ''}: ${c.length} chars`) };
+    };
+    return { requests, post };
+  }
+
+  it('shows it on the first words and takes it off in the final text edit, with no request of its own', async () => {
+    const { requests, post } = buttons();
+    const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => true });
+    reply.push('Hello');
+    await sleep(20);
+    await reply.finish('Hello there');
+    expect(requests).toEqual(['post 0 [stop]: 5 chars', 'edit 0 [no stop]: 11 chars']);
+  });
+
+  it('moves it to the newest part, taking it off the earlier one in the edit that completes it', async () => {
+    const { requests, post } = buttons();
+    const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => true });
+    const long = `${'a'.repeat(1500)}\n\n${'b'.repeat(1000)}`;
+    reply.push(long.slice(0, 1000));
+    await sleep(20);
+    reply.push(long.slice(1000));
+    await sleep(80);
+    await reply.finish(`${long} end`);
+    expect(requests).toEqual(['post 0 [stop]: 1000 chars', 'edit 0 [no stop]: 1500 chars', 'post 1 [stop]: 1000 chars', 'edit 1 [no stop]: 1004 chars']);
+  });
+
+  it('edits a part still carrying it at the end, even when its text is complete', async () => {
+    const { requests, post } = buttons();
+    const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => true });
+    reply.push('All of it');
+    await sleep(20);
+    await reply.finish('All of it');
+    expect(requests).toEqual(['post 0 [stop]: 9 chars', 'edit 0 [no stop]: 9 chars']);
+  });
+
+  it('shows none when there is no budget to spare for it', async () => {
+    const { requests, post } = buttons();
+    const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => false });
+    reply.push('Hello');
+    await sleep(20);
+    await reply.finish('Hello there');
+    expect(requests).toEqual(['post 0: 5 chars', 'edit 0: 11 chars']);
+  });
+});
+
 describe('StreamBudget', () => {
   const rest = (perSecond: number, remaining: number) => ({ options: { globalRequestsPerSecond: perSecond }, globalRemaining: remaining, globalReset: Date.now() + 1000 }) as never;
 

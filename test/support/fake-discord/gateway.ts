@@ -2,7 +2,12 @@
 // compression, which discord.js only asks for when zlib-sync is installed).
 //   connect → HELLO(op 10) · IDENTIFY(op 2) → READY · HEARTBEAT(op 1) → ACK(op 11)
 //   RESUME(op 6) → replay of missed dispatches + RESUMED · dispatches (op 0) with sequence numbers.
-// Simplifications: one shard; no rate limit on gateway sends; presence updates are accepted and ignored.
+// Sessions outlive their connection (and keep what they are sent, for a RESUME to replay) until they
+// time out (`sessionLifetimeMs`) or the bot closes with 1000/1001, which ends them.
+// Sharding as Discord does it: a session is one shard of `num_shards`; a server's events go to the
+// sessions of shard `(guild_id >> 22) % num_shards`, DMs to shard 0 only; several sessions may hold
+// one shard. A session that would hold more than `maxGuildsPerShard` servers is closed with 4011.
+// Simplifications: no rate limit on gateway sends; presence updates are accepted and ignored.
 // Session starts are limited as Discord limits them: one IDENTIFY per 5 s per bucket, counted.
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -18,6 +23,18 @@ interface GatewaySession {
   /** Dispatches sent, kept so a RESUME can replay what the client missed. */
   sent: { s: number; t: string; d: unknown }[];
   intents: number;
+  /** When its last connection closed (null while connected). */
+  detachedAt: number | null;
+  /** [shard id, number of shards] from its IDENTIFY. */
+  shard: [number, number];
+}
+
+/**
+ * The shard a server's events go to; DMs (no server) go to shard 0.
+ * https://discord.com/developers/docs/events/gateway#sharding
+ */
+export function shardOf(guildId: string | undefined, shards: number): number {
+  return guildId ? Number((BigInt(guildId) >> 22n) % BigInt(shards)) : 0;
 }
 
 export interface GatewayOptions {
@@ -26,6 +43,10 @@ export interface GatewayOptions {
   applicationId: string;
   resumeUrl: () => string;
   log: (line: string) => void;
+  /** How long a session outlives its connection ("a few minutes" at Discord). */
+  sessionLifetimeMs?: number;
+  /** The servers the bot is in (for 4011 and the recommended number of shards). */
+  guildCount: () => number;
 }
 
 export class FakeGateway {
@@ -33,15 +54,24 @@ export class FakeGateway {
   private readonly sessions = new Map<string, GatewaySession>();
   identifies = 0;
   resumes = 0;
+  /** RESUMEs refused (the session had ended or timed out). */
+  failedResumes = 0;
+  /** Sessions the bot ended by closing with 1000/1001. */
+  endedByClient = 0;
+  /** IDENTIFYs closed with 4011 (the bot must shard). */
+  shardingRequired = 0;
   /** IDENTIFYs refused with Invalid Session because another came within 5 s in the same bucket. */
   invalidSessions = 0;
   /** Every IDENTIFY counts against the day's session starts, refused ones too. */
   sessionStartsUsed = 0;
   readonly sessionStartTotal = 1000;
-  readonly maxConcurrency = 1;
+  /** session_start_limit.max_concurrency: IDENTIFY buckets (1 for most bots, 16 and more for large ones). */
+  maxConcurrency = 1;
   private readonly lastIdentifyAt = new Map<number, number>();
 
-  constructor(private readonly options: GatewayOptions) {}
+  constructor(private readonly options: GatewayOptions) {
+    this.sessionLifetimeMs = options.sessionLifetimeMs ?? 120_000;
+  }
 
   handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, request));
@@ -52,14 +82,63 @@ export class FakeGateway {
     return [...this.sessions.values()].filter((s) => s.socket).length;
   }
 
-  /** Sends a dispatch event to every connected session (as Discord does for DMs: each session gets it). */
+  /** How long a session outlives its connection; tests shorten it to provoke an outage longer than that. */
+  sessionLifetimeMs: number;
+
+  /**
+   * Sends a dispatch event to every live session (as Discord does for DMs: each session gets it). A
+   * session whose connection dropped keeps what it is sent, for a RESUME to replay, until it times out.
+   */
   dispatch(t: string, d: unknown): void {
-    for (const session of this.sessions.values()) this.send(session, t, d);
+    const event = d as { guild_id?: string; id?: string } | null;
+    const guildId = t === 'GUILD_CREATE' ? event?.id : event?.guild_id;
+    for (const session of this.sessions.values()) {
+      if (this.expired(session)) this.sessions.delete(session.id);
+      else if (shardOf(guildId, session.shard[1]) === session.shard[0]) this.send(session, t, d);
+    }
   }
 
-  /** Closes every connection with a resumable code, as Discord does on a gateway restart. */
+  /** Servers one shard may hold before Discord requires more shards (2,500 at Discord). */
+  maxGuildsPerShard = 2500;
+
+  /** At least this many shards are recommended (tests stand for a bot in thousands of servers). */
+  minimumShards = 1;
+
+  /** GET /gateway/bot's `shards`: enough for the servers the bot is in. */
+  get recommendedShards(): number {
+    return Math.max(this.minimumShards, Math.ceil(this.options.guildCount() / this.maxGuildsPerShard));
+  }
+
+  /** Live sessions per shard id (for tests: who holds what). */
+  sessionsByShard(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const s of this.sessions.values()) if (s.socket && !this.expired(s)) counts.set(s.shard[0], (counts.get(s.shard[0]) ?? 0) + 1);
+    return counts;
+  }
+
+  /**
+   * Closing with 1000 or 1001 ends a session; any other close, or a dropped connection, leaves it
+   * resumable for a few minutes. https://discord.com/developers/docs/events/gateway#disconnecting
+   */
+  private expired(session: GatewaySession): boolean {
+    return session.detachedAt !== null && Date.now() - session.detachedAt > this.sessionLifetimeMs;
+  }
+
+  /** Sessions Discord still keeps (connected, or resumable). */
+  get liveSessions(): number {
+    return [...this.sessions.values()].filter((s) => !this.expired(s)).length;
+  }
+
+  /**
+   * Closes every connection, as Discord does on a gateway restart (4000: resumable). With 4007 (invalid
+   * seq) or 4009 (session timed out) the sessions end too: "reconnect and start a new session".
+   * https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+   */
   dropConnections(code = 4000): void {
-    for (const session of this.sessions.values()) session.socket?.close(code, 'fake gateway reconnect');
+    for (const session of this.sessions.values()) {
+      session.socket?.close(code, 'fake gateway reconnect');
+      if (code === 4007 || code === 4009) this.sessions.delete(session.id);
+    }
   }
 
   close(): void {
@@ -115,8 +194,16 @@ export class FakeGateway {
             ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
             return;
           }
+          const shard: [number, number] = payload.d.shard ?? [0, 1];
+          // "Sharding required": the session would hold too many servers.
+          // https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+          if (this.options.guildCount() / shard[1] > this.maxGuildsPerShard) {
+            this.shardingRequired += 1;
+            ws.close(4011, 'Sharding required.');
+            return;
+          }
           this.identifies += 1;
-          session = { id: snowflake(), seq: 0, socket: ws, sent: [], intents: payload.d.intents ?? 0 };
+          session = { id: snowflake(), seq: 0, socket: ws, sent: [], intents: payload.d.intents ?? 0, detachedAt: null, shard };
           this.sessions.set(session.id, session);
           this.send(session, 'READY', {
             v: 10,
@@ -124,7 +211,7 @@ export class FakeGateway {
             guilds: [],
             session_id: session.id,
             resume_gateway_url: this.options.resumeUrl(),
-            shard: payload.d.shard ?? [0, 1],
+            shard,
             application: { id: this.options.applicationId, flags: 0 },
             private_channels: [],
             relationships: [],
@@ -137,14 +224,19 @@ export class FakeGateway {
         }
         case 6: {
           // resume
+          // An ended or timed-out session cannot be resumed: Invalid Session, d false (identify anew).
+          // https://discord.com/developers/docs/events/gateway-events#invalid-session
           const known = this.sessions.get(payload.d?.session_id);
-          if (!known || payload.d?.token?.replace(/^Bot /, '') !== this.options.token) {
+          if (!known || this.expired(known) || payload.d?.token?.replace(/^Bot /, '') !== this.options.token) {
+            if (known) this.sessions.delete(known.id);
+            this.failedResumes += 1;
             ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
             return;
           }
           this.resumes += 1;
           session = known;
           session.socket = ws;
+          session.detachedAt = null;
           for (const missed of session.sent.filter((e) => e.s > (payload.d.seq ?? 0))) {
             ws.send(JSON.stringify({ op: 0, ...missed }));
           }
@@ -160,8 +252,14 @@ export class FakeGateway {
       }
     });
 
-    ws.on('close', () => {
-      if (session && session.socket === ws) session.socket = null;
+    ws.on('close', (code) => {
+      if (!session || session.socket !== ws) return;
+      session.socket = null;
+      session.detachedAt = Date.now();
+      if (code === 1000 || code === 1001) {
+        this.sessions.delete(session.id);
+        this.endedByClient += 1;
+      }
     });
   }
 }

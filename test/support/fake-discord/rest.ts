@@ -63,7 +63,7 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
   if (method === 'GET' && (path === '/gateway/bot' || path === '/gateway')) {
     return send(res, 200, {
       url: fake.gatewayUrl,
-      shards: 1,
+      shards: fake.gateway.recommendedShards,
       session_start_limit: {
         total: fake.gateway.sessionStartTotal,
         remaining: fake.gateway.sessionStartTotal - fake.gateway.sessionStartsUsed,
@@ -124,12 +124,22 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
     res.writeHead(204).end();
     return;
   }
+  if ((match = m(/^\/channels\/(\d+)\/messages$/)) && method === 'GET') {
+    if (!fake.isDmChannel(match[1]!) && !fake.guildChannels.has(match[1]!)) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
+    // limit: 1-100, default 50. https://discord.com/developers/docs/resources/message#get-channel-messages
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
+    fake.historyReads += 1;
+    return send(res, 200, fake.channelMessages(match[1]!, url.searchParams.get('after'), limit), rate);
+  }
   if ((match = m(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
     if (!fake.isDmChannel(match[1]!) && !fake.guildChannels.has(match[1]!)) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
     const message = fake.store({ channelId: match[1]!, body, files });
     return send(res, 200, fake.toApiMessage(message), rate);
   }
   if ((match = m(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
+    // A person's message read back (the bot refreshing an expired attachment link): fresh links, as Discord gives.
+    const sent = method === 'GET' ? fake.userMessage(match[1]!, match[2]!) : undefined;
+    if (sent) return send(res, 200, sent);
     const message = fake.messages.get(match[2]!);
     if (!message || message.deleted) return send(res, 404, { message: 'Unknown Message', code: 10008 });
     if (method === 'GET') return send(res, 200, fake.toApiMessage(message));
@@ -203,6 +213,10 @@ function interactionCallback(fake: FakeDiscord, res: ServerResponse, id: string,
   } else if (type !== 6) {
     fake.log(`fake discord: unsupported interaction callback type ${type}`);
   }
+  // Type 6 DEFERRED_UPDATE_MESSAGE: "for components, ACK an interaction and edit the original message
+  // later; the user does not see a loading state"
+  // (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-interaction-callback-type):
+  // the message stays as it is, so the fake only records the response type.
   record.markResponded();
   fake.changed();
   if (!withResponse) {

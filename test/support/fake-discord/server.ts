@@ -4,10 +4,13 @@
 // gateway.ts the WebSocket gateway.
 // Simplifications, on purpose: guilds exist only when a test creates one, with one text channel and
 // no permission checks; rate-limit headers are sent but a 429 is only returned when a test asks for
-// one; attachments are kept as their metadata and bytes, without a CDN.
+// one; files the bot uploads are kept as their metadata and bytes, without a CDN (files people attach
+// are served by cdn.ts).
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { APIMessage } from 'discord.js';
+import { FakeCdn, type FakeFile } from './cdn.js';
 import { FakeGateway } from './gateway.js';
 import { type Attachment, handleRest, send } from './rest.js';
 import { apiMessage, apiUser, dmChannel, snowflake, type FakeUserInit } from './payloads.js';
@@ -81,11 +84,17 @@ export class FakeDiscord {
   attachmentSizeLimit = 10_485_760;
   /** Message creations answered with an earlier message of the same nonce (enforce_nonce). */
   nonceHits = 0;
+  /** The files people attached, served at signed CDN-style links on this host (cdn.ts). */
+  readonly cdn = new FakeCdn(() => `http://127.0.0.1:${this.port}`);
+  /** Messages people sent (with their attachments), for GET /channels/{id}/messages/{id}. */
+  readonly userMessages = new Map<string, any>();
   /** @internal (rest.ts) */
   readonly users = new Map<string, FakeUser>();
   /** Guild text channels and threads (id → channel payload). */
   readonly guildChannels = new Map<string, any>();
   readonly threads: any[] = [];
+  /** The servers the bot is in. */
+  readonly guilds = new Set<string>();
   /** @internal (rest.ts) */
   readonly interactions = new Map<string, InteractionRecord>();
   private readonly server: Server;
@@ -103,6 +112,7 @@ export class FakeDiscord {
       applicationId: this.applicationId,
       resumeUrl: () => this.gatewayUrl,
       log,
+      guildCount: () => this.guilds.size,
     });
     this.server = createServer((req, res) => void this.route(req, res));
     this.server.on('upgrade', (req, socket, head) => {
@@ -139,7 +149,8 @@ export class FakeDiscord {
   }
 
   get gatewayStats() {
-    return { identifies: this.gateway.identifies, resumes: this.gateway.resumes, invalidSessions: this.gateway.invalidSessions };
+    const g = this.gateway;
+    return { identifies: g.identifies, resumes: g.resumes, invalidSessions: g.invalidSessions, failedResumes: g.failedResumes, endedByClient: g.endedByClient };
   }
 
   dropGatewayConnections(code?: number): void {
@@ -177,15 +188,27 @@ export class FakeDiscord {
   /** @internal (rest.ts) */
   tokenReset = false;
 
-  /** The user sends the bot a DM. Returns the Discord message (its id is the one the bot must store). */
-  sendDm(user: FakeUser, content: string, extra: { attachments?: unknown[]; stickerItems?: unknown[]; author?: FakeUserInit } = {}) {
+  /**
+   * The user sends the bot a DM. Returns the Discord message (its id is the one the bot must store).
+   * `files` are attached as Discord does: stored on the fake CDN, their attachment objects (signed
+   * links; already expired with `expiredLinks`) in the message; `flags` are the message's flags.
+   */
+  sendDm(
+    user: FakeUser,
+    content: string,
+    extra: { attachments?: unknown[]; stickerItems?: unknown[]; author?: FakeUserInit; files?: FakeFile[]; flags?: number; expiredLinks?: boolean } = {},
+  ) {
+    const attachments = [...(extra.attachments ?? []), ...(extra.files ?? []).map((file) => this.cdn.attach(user.dmChannelId, file, { expired: extra.expiredLinks ?? false }))];
     const message = apiMessage({
       channelId: user.dmChannelId,
       author: extra.author ?? user,
       content,
-      ...(extra.attachments ? { attachments: extra.attachments } : {}),
+      ...(attachments.length ? { attachments } : {}),
       ...(extra.stickerItems ? { stickerItems: extra.stickerItems } : {}),
+      ...(extra.flags ? { flags: extra.flags } : {}),
     });
+    this.userMessages.set(message.id, message);
+    this.written.push(message);
     // The gateway's MESSAGE_CREATE carries `channel_type`; discord.js needs it to build an uncached DM channel.
     this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: 1 });
     return message;
@@ -200,6 +223,7 @@ export class FakeDiscord {
     const channelId = snowflake();
     const channel = { id: channelId, type: 0, guild_id: guildId, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, rate_limit_per_user: 0, last_message_id: null, flags: 0 };
     this.guildChannels.set(channelId, channel);
+    this.guilds.add(guildId);
     this.gateway.dispatch('GUILD_CREATE', {
       id: guildId,
       name,
@@ -249,8 +273,32 @@ export class FakeDiscord {
       member: { roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
       mentions: mentionBot ? [apiUser(this.bot)] : [],
     };
+    this.written.push(message);
     this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: channel.type });
     return message;
+  }
+
+  /** GET channel messages served (a catch-up reads channels this way). */
+  historyReads = 0;
+
+  /** What people wrote (the bot's own messages are in `messages`), kept for GET channel messages. */
+  readonly written: APIMessage[] = [];
+
+  /**
+   * A channel's messages after `after` (the `limit` nearest to it), listed newest first as Discord
+   * lists them (GET /channels/{id}/messages). https://discord.com/developers/docs/resources/message#get-channel-messages
+   * Messages sent over REST carry no `guild_id`; only gateway events do.
+   */
+  channelMessages(channelId: string, after: string | null, limit: number): APIMessage[] {
+    const all = [
+      ...this.written.filter((m) => m.channel_id === channelId).map(({ guild_id: _, member: __, ...m }: any) => m as APIMessage),
+      ...[...this.messages.values()].filter((m) => m.channelId === channelId && !m.deleted).map((m) => this.toApiMessage(m)),
+    ];
+    return all
+      .filter((m) => after === null || BigInt(m.id) > BigInt(after))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      .slice(after === null ? -limit : 0, after === null ? undefined : limit)
+      .reverse();
   }
 
   /** Messages the bot sent into a guild channel or thread, oldest first. */
@@ -281,7 +329,11 @@ export class FakeDiscord {
     }, 10_000, `/${name} reply`);
   }
 
-  /** The user clicks a button on a message the bot sent. */
+  /**
+   * The user clicks a button on a message the bot sent: an INTERACTION_CREATE of type 3
+   * MESSAGE_COMPONENT carrying the button's `custom_id` and the message it is on
+   * (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object).
+   */
   clickButton(user: FakeUser, messageId: string, customId: string) {
     const message = this.messages.get(messageId);
     if (!message) throw new Error(`No message ${messageId}`);
@@ -401,12 +453,25 @@ export class FakeDiscord {
   // ---- REST ----------------------------------------------------------------------------------
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url?.startsWith('/attachments/')) return this.cdn.serve(req, res);
     try {
       await handleRest(this, req, res);
     } catch (error) {
       this.log(`fake discord: handler error ${(error as Error).stack}`);
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error', code: 0 });
     }
+  }
+
+  /** A message a person sent, as GET /channels/{id}/messages/{id} returns it: with freshly signed attachment links. */
+  userMessage(channelId: string, messageId: string) {
+    const message = this.userMessages.get(messageId);
+    if (!message || message.channel_id !== channelId) return undefined;
+    return { ...message, attachments: this.cdn.refreshed(message.attachments) };
+  }
+
+  /** Every link to this message's attachments issued so far stops working, as an expired one does (404). */
+  expireLinks(message: { attachments: { id: string }[] }): void {
+    this.cdn.expire(message.attachments.map((a) => a.id));
   }
 
   isDmChannel(channelId: string): boolean {
@@ -448,7 +513,11 @@ export class FakeDiscord {
     return message;
   }
 
-  /** @internal (rest.ts) */
+  /**
+   * @internal (rest.ts) Discord's Edit Message: "All parameters to this endpoint are optional and
+   * nullable" (https://discord.com/developers/docs/resources/message#edit-message): a field left out
+   * stays as it was (the content, or the buttons under `components`); `components: []` removes them.
+   */
   edit(message: SentMessage, body: any, files: Attachment[]): SentMessage {
     if (body && 'content' in body && body.content !== null) {
       message.content = String(body.content);

@@ -9,7 +9,7 @@
 // refuses to burn the last ones (reconnecting stops with a clear error instead).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../../redis.js';
 
 // Discord's window, and a margin for the time between taking the bucket and the IDENTIFY arriving.
 const IDENTIFY_WINDOW_MS = 5000 + 500;

@@ -1,0 +1,185 @@
+// The gateway subsystem, wired: sessions resumed from Redis where a predecessor left one (sessions.ts),
+// replicas taking turns to IDENTIFY (identify-throttle.ts), every event routed (messages to the
+// intake, interactions to discord.js's structures, channel events to the thread directory), trouble
+// watched (watch.ts), a catch-up over REST after every fresh shard-0 session no other replica covered
+// (catch-up.ts), and, for a bot that must shard, shard 0 on every replica with the other shards
+// leased among them (shard-leases.ts). Stopping closes resumably and hands the sessions on.
+import { WebSocketShardEvents } from '@discordjs/ws';
+import { type APIGatewayBotInfo, type APIInteraction, GatewayDispatchEvents, type REST, Routes } from 'discord.js';
+import type { Logger } from 'pino';
+import type { Metrics } from '../../ops/metrics.js';
+import type { RedisClient } from '../../redis.js';
+import type { RawMessage } from '../intake.js';
+import { catchUp, type CatchUpDeps, type CatchUpOptions } from './catch-up.js';
+import type { ChannelDirectory } from './channels.js';
+import { GatewayConnection } from './connection.js';
+import { redisIdentifyThrottler } from './identify-throttle.js';
+import { GatewaySessions } from './sessions.js';
+import { ShardLeases } from './shard-leases.js';
+import { watchGateway } from './watch.js';
+
+// Discord's close code for a session that would hold too many servers: the bot must shard.
+const SHARDING_REQUIRED = 4011;
+
+export interface GatewayDeps {
+  token: string;
+  rest: REST;
+  redis: RedisClient;
+  logger: Logger;
+  metrics: Metrics;
+  channels: ChannelDirectory;
+  intake: (message: RawMessage) => Promise<boolean>;
+  interactions: (interaction: APIInteraction) => void;
+  /** How many replicas are alive (the identify throttler keeps a session start for each; shards are shared among them). */
+  replicas: () => Promise<number>;
+}
+
+export interface GatewayOptions {
+  intents: number;
+  prefix: string;
+  /** This process, as the holder of its sessions' and shards' leases. */
+  owner: string;
+  /** The number of shards, or 'auto' for what Discord recommends (GET /gateway/bot). */
+  shards: number | 'auto';
+  /** How soon a dead replica's shards are taken over. */
+  shardLeaseMs: number;
+  catchUp: CatchUpOptions & { keys: CatchUpDeps['keys'] };
+}
+
+export interface Gateway {
+  connect(): Promise<void>;
+  up(): boolean;
+  closeForRestart(): Promise<void>;
+}
+
+export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway {
+  const { logger, metrics } = deps;
+  const leases = new ShardLeases(deps.redis, { prefix: options.prefix, owner: options.owner, leaseMs: options.shardLeaseMs });
+  let shardCount = 1;
+  let primary: GatewayConnection | undefined;
+  const leased = new Map<number, GatewayConnection>();
+  let balancer: NodeJS.Timeout | undefined;
+  /** Shards this replica handed on, and until when it leaves them to others. */
+  const handedOn = new Map<number, number>();
+  let stopping = false;
+
+  const up = () => !!primary?.up() && [...leased.values()].every((c) => c.up());
+
+  function open(shardId: number): GatewayConnection {
+    const sessions = new GatewaySessions(deps.redis, {
+      prefix: options.prefix,
+      owner: options.owner,
+      onSaveFailed: (error) => logger.warn({ err: error, shardId }, 'gateway session not saved; a restart now would start a new one'),
+    });
+    const connection = new GatewayConnection({
+      token: deps.token,
+      rest: deps.rest,
+      intents: options.intents,
+      sessions,
+      logger,
+      shardId,
+      shardCount,
+      buildIdentifyThrottler: redisIdentifyThrottler({
+        redis: deps.redis,
+        prefix: options.prefix,
+        logger,
+        replicas: deps.replicas,
+        onRemaining: (remaining) => metrics.sessionStartsRemaining.set(remaining),
+      }),
+      onDispatch: async (payload) => {
+        deps.channels.observe(payload);
+        if (payload.t === GatewayDispatchEvents.MessageCreate) await deps.intake(payload.d);
+        else if (payload.t === GatewayDispatchEvents.InteractionCreate) deps.interactions(payload.d);
+      },
+    });
+    watchGateway(connection.manager, metrics, logger, up);
+    connection.manager.on(WebSocketShardEvents.Closed, ({ code }) => {
+      if (code === SHARDING_REQUIRED && !stopping) void reshard().catch((error: unknown) => logger.fatal({ err: error }, 'could not start the shards Discord requires'));
+    });
+    // A fresh DM session (READY) starts from now: what was written while no session was open, and no
+    // other replica held one, is read back over REST.
+    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Ready, () => void catchUpIfAlone(sessions));
+    return connection;
+  }
+
+  async function catchUpIfAlone(sessions: GatewaySessions): Promise<void> {
+    if (options.catchUp.hours <= 0) return;
+    try {
+      if ((await sessions.othersHolding(0)) > 0) return logger.debug('other replicas held the gateway meanwhile; no catch-up needed');
+      const started = Date.now();
+      const result = await catchUp({ redis: deps.redis, rest: deps.rest, logger, keys: options.catchUp.keys, intake: deps.intake, onFound: () => metrics.caughtUp.inc() }, options.catchUp);
+      logger.info({ ...result, durationMs: Date.now() - started }, 'caught up on messages written while the gateway was away');
+    } catch (error) {
+      logger.error({ err: error }, 'catch-up failed; messages written during the outage may be missing');
+    }
+  }
+
+  async function plan(): Promise<number> {
+    if (options.shards !== 'auto') return options.shards;
+    const info = (await deps.rest.get(Routes.gatewayBot())) as APIGatewayBotInfo;
+    return Math.max(1, info.shards);
+  }
+
+  /** Keeps this replica's share of shards 1…n-1: renews its leases, takes free shards, hands on extra ones. */
+  async function balance(): Promise<void> {
+    if (shardCount <= 1 || stopping) return;
+    const now = Date.now();
+    for (const [shardId, until] of handedOn) if (until < now) handedOn.delete(shardId);
+    const { lost, gained } = await leases.balance(new Set(leased.keys()), shardCount, new Set(handedOn.keys()));
+    // More than its share (replicas joined): one shard a round is handed on, for a replica under its
+    // share to take (and resume); not taken back for a while unless nobody does.
+    const share = Math.ceil((shardCount - 1) / Math.max(1, await deps.replicas()));
+    if (!lost.length && !gained.length && leased.size > share) {
+      const extra = Math.max(...leased.keys());
+      handedOn.set(extra, now + 2 * options.shardLeaseMs);
+      await leased.get(extra)?.closeForRestart();
+      leased.delete(extra);
+      await leases.release(extra, shardCount);
+      logger.info({ shardId: extra, shardCount }, 'gateway shard handed to another replica');
+    }
+    for (const shardId of lost) {
+      const connection = leased.get(shardId);
+      leased.delete(shardId);
+      logger.warn({ shardId, shardCount }, 'gateway shard lease lost; another replica runs it now');
+      await connection?.closeForRestart();
+    }
+    for (const shardId of gained) {
+      const connection = open(shardId);
+      leased.set(shardId, connection);
+      logger.info({ shardId, shardCount }, 'gateway shard taken');
+      connection.connect().catch((error: unknown) => logger.error({ err: error, shardId }, 'gateway shard could not connect'));
+    }
+    metrics.gatewayShards.set(1 + leased.size);
+  }
+
+  async function start(): Promise<void> {
+    shardCount = await plan();
+    if (shardCount > 1) logger.info({ shardCount }, 'the bot is sharded: shard 0 here, the others shared among replicas');
+    primary = open(0);
+    await primary.connect();
+    await balance();
+    balancer = setInterval(() => void balance().catch((error: unknown) => logger.warn({ err: error }, 'gateway shards not balanced')), Math.max(500, options.shardLeaseMs / 3));
+    balancer.unref();
+  }
+
+  /** Discord requires more shards (4011): start again with the number it recommends now. */
+  async function reshard(): Promise<void> {
+    logger.warn({ shardCount }, 'Discord requires the bot to shard (close code 4011); starting again with more shards');
+    clearInterval(balancer);
+    for (const connection of [primary, ...leased.values()]) await connection?.closeForRestart();
+    for (const shardId of leased.keys()) await leases.release(shardId, shardCount);
+    leased.clear();
+    await start();
+  }
+
+  return {
+    connect: start,
+    up,
+    async closeForRestart() {
+      stopping = true;
+      clearInterval(balancer);
+      await Promise.all([primary, ...leased.values()].map(async (connection) => connection?.closeForRestart()));
+      for (const shardId of leased.keys()) await leases.release(shardId, shardCount);
+    },
+  };
+}
