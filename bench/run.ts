@@ -4,11 +4,13 @@
 //   2. time to first visible text with streaming                 5. memory: RSS and Redis per session
 //   3. 200 users at once                                         6. tokens per request vs the budget
 //   7. replicas: throughput of one vs two, recovery after SIGKILL
+//   9. attachments: a 4000×3000 photo's bytes and tokens before/after preparing, download + prepare time
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { countTokens, fitToBudget, loadTokenCounter } from '../src/chat/context.js';
+import { attachmentFigures } from './attachments.js';
 import type { Turn } from '../src/chat/types.js';
 import { openDatabase } from '../src/history/orm.js';
 import { HistoryRepository } from '../src/history/repository.js';
@@ -529,6 +531,69 @@ if (runs('replicas')) {
   results.replicas = { throughput, recoveryMs: { redeliverAfter2000: fast, redeliverAfter15000: standard } };
   report('answer after SIGKILL, REDELIVER_AFTER_MS=2000 (5 runs)', `p50 ${ms(percentile(fast, 50))}, max ${ms(Math.max(...fast))}`, '≤ 2000 + 500 ms model (+ takeover poll)');
   report('answer after SIGKILL, REDELIVER_AFTER_MS=15000 (default)', ms(standard[0]!), '≤ 15000 + 500 ms model (+ takeover poll)');
+}
+
+// ---- 8. restarts ---------------------------------------------------------------------------------
+/** The only replica restarted `times` times (SIGTERM or SIGKILL, then a new process) while a DM arrives every 100 ms. */
+async function restarts(times: number, signal: NodeJS.Signals): Promise<{ sent: number; lost: number; doubled: number; identifies: number; resumes: number; failedResumes: number; downMs: number[] }> {
+  const s = await stage({ RATE_LIMIT_PER_MINUTE: '0', STREAM_REPLIES: 'false' });
+  const user = s.discord.user(`restarts-${signal}`);
+  const before = s.discord.gatewayStats;
+  const texts: string[] = [];
+  let sending = true;
+  const sender = (async () => {
+    for (let i = 0; sending; i++) {
+      texts.push(`dm ${i}`);
+      s.discord.sendDm(user, `dm ${i}`);
+      await sleep(100);
+    }
+  })();
+  const downMs: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const running = s.bots.find((b) => b.child.exitCode === null && b.child.signalCode === null)!;
+    const stoppedAt = performance.now();
+    await running.stop(signal);
+    await s.launch();
+    downMs.push(performance.now() - stoppedAt);
+  }
+  sending = false;
+  await sender;
+  const answers = (text: string) => s.discord.botMessagesTo(user).filter((m) => m.content === `You said: ${text}`).length;
+  await s.discord.waitFor(() => texts.every((t) => answers(t) > 0), 30_000, 'every DM answered').catch(() => undefined);
+  await sleep(500);
+  const after = s.discord.gatewayStats;
+  await s.stop();
+  return {
+    sent: texts.length,
+    lost: texts.filter((t) => answers(t) === 0).length,
+    doubled: texts.filter((t) => answers(t) > 1).length,
+    identifies: after.identifies - before.identifies,
+    resumes: after.resumes - before.resumes,
+    failedResumes: after.failedResumes - before.failedResumes,
+    downMs,
+  };
+}
+
+if (runs('restarts')) {
+  process.stdout.write('\n8. Restarts of the only replica while a DM arrives every 100 ms\n');
+  const out: Record<string, unknown> = {};
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const r = await restarts(10, signal);
+    out[signal] = r;
+    report(`10 restarts after ${signal}`, `${r.sent} DMs: lost ${r.lost}, doubled ${r.doubled}; ${r.identifies} IDENTIFYs, ${r.resumes} RESUMEs; down ${ms(percentile(r.downMs, 50))} p50 per restart`, 'lost 0, 0 IDENTIFYs');
+  }
+  results.restarts = out;
+}
+
+if (runs('attachments')) {
+  process.stdout.write('\n9. A 4000×3000 photo sent to the bot: before and after it is prepared for the model\n');
+  const a = await attachmentFigures();
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} kB`;
+  report('photo bytes: original JPEG → prepared', `${kb(a.originalBytes)} → ${kb(a.preparedBytes)} (${a.preparedSize}); as base64 in the request ${kb(a.base64Before)} → ${kb(a.base64After)}`);
+  report('image tokens before → after (detail high)', Object.entries(a.tokens).map(([model, t]) => `${model} ${t.before} → ${t.after}`).join(', '));
+  report('download from the CDN + prepare (sharp)', `${ms(percentile(a.downloadMs, 50))} + ${ms(percentile(a.prepareMs, 50))} p50 (${ms(percentile(a.downloadMs, 95) + percentile(a.prepareMs, 95))} p95)`);
+  report('kept in the session per image', `${a.referenceBytes} B reference (a low-detail copy would be ${kb(a.lowCopyBytes)})`);
+  results.attachments = a;
 }
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

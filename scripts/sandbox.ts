@@ -14,6 +14,7 @@ import { startBot, type BotProcess } from '../test/support/bot-process.js';
 import { FakeDiscord, type FakeUser } from '../test/support/fake-discord/server.js';
 import { FakeOpenAI } from '../test/support/fake-openai.js';
 import { describeStorage, resetStorage, sandboxStorage } from './sandbox/storage.js';
+import { echoReply, PendingFiles } from './sandbox/attach.js';
 import { Transcript, clickable } from './sandbox/transcript.js';
 
 const USAGE = `Usage: npm run sandbox [-- --echo | --real] [--reset]
@@ -24,7 +25,23 @@ const USAGE = `Usage: npm run sandbox [-- --echo | --real] [--reset]
 const ECHO_MODEL = 'sandbox-echo';
 // A real model may retry and time out several times before the bot answers with an apology.
 const REPLY_WAIT_MS = 5 * 60_000;
-const SETTINGS_PASSED_ON = ['SYSTEM_PROMPT', 'SESSION_TTL_SECONDS', 'CONTEXT_TOKEN_BUDGET', 'MAX_INPUT_CHARS', 'MAX_REPLY_TOKENS', 'STREAM_REPLIES', 'STREAM_EDIT_INTERVAL_MS', 'RATE_LIMIT_PER_MINUTE', 'DAILY_TOKEN_CAP'];
+const SETTINGS_PASSED_ON = [
+  'SYSTEM_PROMPT',
+  'SESSION_TTL_SECONDS',
+  'CONTEXT_TOKEN_BUDGET',
+  'MAX_INPUT_CHARS',
+  'MAX_REPLY_TOKENS',
+  'STREAM_REPLIES',
+  'STREAM_EDIT_INTERVAL_MS',
+  'RATE_LIMIT_PER_MINUTE',
+  'DAILY_TOKEN_CAP',
+  'IMAGE_DETAIL',
+  'IMAGE_MEMORY_TURNS',
+  'MAX_ATTACHMENTS',
+  'MAX_ATTACHMENT_BYTES',
+  'MAX_IMAGE_BYTES',
+  'MAX_FILE_CHARS',
+];
 
 const out = (text: string) => void process.stdout.write(text);
 function fail(message: string): never {
@@ -64,7 +81,9 @@ const modelEnv: Record<string, string> = real
       OPENAI_MAX_RETRIES: String(defaults.OPENAI_MAX_RETRIES),
       ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('OPENAI_') && Boolean(e[1]))),
     }
-  : { OPENAI_BASE_URL: model.baseUrl, OPENAI_MODEL: ECHO_MODEL };
+  : // The echo model is shown images (and says how many), so /attach can be tried without a key.
+    { OPENAI_BASE_URL: model.baseUrl, OPENAI_MODEL: ECHO_MODEL, OPENAI_VISION: process.env.OPENAI_VISION || 'on' };
+fakeModel?.setReply(echoReply);
 const passedOn = Object.fromEntries(SETTINGS_PASSED_ON.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
 
 out(
@@ -104,6 +123,8 @@ const person = (name: string): FakeUser => {
   return people.get(name)!;
 };
 let user = person(process.env.USER || 'you');
+/** Files attached with /attach, for the next message. */
+const pending = new PendingFiles();
 const transcript = new Transcript(
   discord,
   (channelId) => {
@@ -178,17 +199,22 @@ function reason(line: LogLine): string {
 
 async function handle(line: string): Promise<void> {
   if (line === '/quit' || line === '/exit') return shutdown(0);
-  if (!line.startsWith('/')) return react(discord.sendDm(user, line).id, 'message');
+  if (!line.startsWith('/')) return react(discord.sendDm(user, line, { files: pending.take() }).id, 'message');
   const [command = '', ...args] = line.split(/\s+/);
   if (command === '/user') {
     user = person(args.join(' ') || 'someone');
     return void out(`You are now ${user.username} (${user.id}).\n`);
   }
   if (command === '/click') return click(args[0]);
+  if (command === '/attach') return void out(await pending.add(line.slice('/attach'.length).trim()));
+  if (command === '/send') {
+    if (!pending.count) return void out('Nothing attached: /attach PATH first.\n');
+    return react(discord.sendDm(user, '', { files: pending.take() }).id, 'message');
+  }
   const commands = discord.commands as CommandDefinition[];
   const definition = commands.find((c) => c.name === command.slice(1));
   if (!definition) {
-    return void out(`Unknown command ${command}. Try: ${commands.map((c) => `/${c.name}`).join(', ')}, /click N, /user NAME, /quit\n`);
+    return void out(`Unknown command ${command}. Try: ${commands.map((c) => `/${c.name}`).join(', ')}, /click N, /attach PATH, /send, /user NAME, /quit\n`);
   }
   // `/history json` fills the command's first option, as Discord's option picker would.
   const option = definition.options?.[0];
@@ -209,7 +235,7 @@ async function click(arg: string | undefined): Promise<void> {
   return react(discord.clickButton(user, button.messageId, button.customId).id, 'interaction');
 }
 
-out('Type a message to DM the bot. Commands: /help, /history [page|file|json], /clear-history, /logout, /click N (press a button), /user NAME (become someone else), /quit\n');
+out('Type a message to DM the bot. Commands: /help, /history [page|file|json], /clear-history, /logout, /click N (press a button), /attach PATH (a file for your next message; /send sends it alone), /user NAME (become someone else), /quit\n');
 const rl = createInterface({ input: process.stdin, output: process.stdout });
 const queue: string[] = [];
 let draining = false;

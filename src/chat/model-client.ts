@@ -126,7 +126,7 @@ type ChatRequest = { model: string; messages: ChatCompletionMessageParam[]; max_
  */
 function toMessage(turn: Turn): ChatCompletionMessageParam {
   const images = turn.role === 'user' ? (turn.images ?? []).filter((image) => image.data) : [];
-  if (!images.length) return { role: turn.role, content: turn.content } as ChatCompletionMessageParam;
+  if (!images.length) return { role: turn.role, content: turn.content };
   const parts: ChatCompletionContentPart[] = turn.content ? [{ type: 'text', text: turn.content }] : [];
   for (const image of images) parts.push({ type: 'image_url', image_url: { url: image.data!, detail: image.detail } });
   return { role: 'user', content: parts };

@@ -32,6 +32,7 @@ beforeAll(async () => {
       MAX_IMAGE_BYTES: String(3 * 1024 * 1024),
       MAX_FILE_CHARS: '300',
       MAX_ATTACHMENTS: '3',
+      MAX_ATTACHMENT_BYTES: String(5 * 1024 * 1024),
     },
   });
 }, 60_000);
@@ -162,6 +163,15 @@ describe('files', () => {
     expect(replies[0]!.content.split('\n')[0]).toBe(en.attachments.tooMany('`d.txt`', 3));
     expect(lastRequest().messages.at(-1)!.content).toContain('[file: c.txt]');
     expect(lastRequest().messages.at(-1)!.content).not.toContain('file d');
+  });
+
+  it('reads files only up to MAX_ATTACHMENT_BYTES per message, and names the rest', async () => {
+    const mia = w.discord.user('mia');
+    const log = (n: number) => ({ name: `day${n}.log`, content: Buffer.from(`line ${n}\n`.repeat(400_000)), contentType: 'text/plain' });
+    const { message, replies } = await w.ask(mia, 'Two big logs', { files: [log(1), log(2)] });
+    expect(replies[0]!.content.split('\n').slice(0, 2)).toEqual([en.attachments.cut('`day1.log`', 300), en.attachments.tooLarge('`day2.log`', 5)]);
+    expect(lastRequest().messages.at(-1)!.content).toContain('[file: day1.log]');
+    expect(cdnFetchesOf(message)).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,10 @@
 // `npm run sandbox` driven as a person at a terminal would: pasted lines, bad commands, clicks on
 // buttons that are not there. Every line gets its answer, in order, the prompt always comes back,
 // and the sandbox says which model answers and why a model call failed.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/history/orm.js';
 import { dropDatabase, freshDatabaseUrl } from '../support/database.js';
@@ -146,6 +150,37 @@ describe('choosing the model and starting afresh', () => {
       expect(await s.exited).toBe(0);
     } finally {
       await model.stop();
+    }
+  }, 70_000);
+});
+
+describe('attaching files in the sandbox', () => {
+  it('sends a file with the next message (/attach PATH), or alone (/send), and says when it cannot read one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbx-attach-'));
+    const notes = join(dir, 'notes.txt');
+    const picture = join(dir, 'red.png');
+    await writeFile(notes, 'milk, eggs, bread\n');
+    await writeFile(picture, await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c00' } }).png().toBuffer());
+    const s = start([], { USER: 'attacher' });
+    try {
+      await s.waitFor('attacher> ', 0, 60_000);
+      let from = s.output.length;
+      s.type(`/attach ${notes}\nWhat is on my list?\n`);
+      await s.waitFor('[end of file: notes.txt]', from);
+      expect(s.output.slice(from)).toContain('Attached notes.txt (18 bytes)');
+      expect(s.output.slice(from)).toContain('You said: What is on my list?\n\n[file: notes.txt]\nmilk, eggs, bread');
+      from = s.output.length;
+      s.type(`/attach ${picture}\n/send\n/send\n/attach ${join(dir, 'missing.png')}\n`);
+      await s.waitFor('Could not read', from);
+      const shown = s.output.slice(from);
+      expect(shown).toContain('(and I was shown 1 image with this message)');
+      expect(shown).toContain('Nothing attached: /attach PATH first.');
+      expect(shown).toContain(`Could not read ${join(dir, 'missing.png')}: ENOENT`);
+      s.type('/quit\n');
+      expect(await s.exited).toBe(0);
+    } finally {
+      await s.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   }, 70_000);
 });

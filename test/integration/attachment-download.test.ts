@@ -18,7 +18,7 @@ const bytes = Buffer.from('the bytes of a picture');
 beforeAll(async () => {
   discord = await new FakeDiscord().start();
   rest = new REST({ api: discord.apiUrl, retries: 0 }).setToken(discord.token);
-  // Redirects to the fake CDN's origin's neighbour, another host, or never answers.
+  // A server that redirects to another host, streams without end, or never answers.
   hostile = createServer((req, res) => {
     if (req.url === '/slow') return; // never answered
     if (req.url === '/huge') {

@@ -100,6 +100,20 @@ describe('the outbox', () => {
     expect(await outbox.deadLetters()).toBe(0);
   });
 
+  it('keeps an exchange’s attachment metadata through the outbox, and a name with U+0000 cleaned', async () => {
+    const ann = snowflake();
+    const attachments = [
+      { name: 'cat\u0000.png', type: 'image/png', size: 48_213 },
+      { name: 'notes.txt', type: 'text/plain', size: 120 },
+    ];
+    await park([exchange({ discordUserId: ann, attachments })]);
+    expect((await parked(`${r.prefix}outbox`))[0]!.attachments).toEqual(attachments);
+    const { outbox } = outboxWith(history);
+    expect(await outbox.flush()).toBe(1);
+    const rows = await db.orm.em.getConnection().execute<{ attachments: unknown }[]>('select attachments from messages where user_id = ?', [ann]);
+    expect(rows).toEqual([{ attachments: [{ name: 'cat.png', type: 'image/png', size: 48_213 }, attachments[1]] }]);
+  });
+
   it.each([
     ['a check constraint', 'refused by a check', '23514'],
     ['a data exception', 'refused by a trigger', '22023'],

@@ -26,26 +26,25 @@ const LEASE_MS = 3000;
 // Discord does not say how long it keeps a session; older than this, a resume is not worth the try.
 const RESUMABLE_FOR_MS = 15 * 60_000;
 
-// KEYS: sessions hash, lease key prefix. ARGV: owner, lease ms, now, resumable ms, stale ms, shard id.
-// → the shard's session claimed (JSON), or the ms to wait for a lease that looks abandoned, or nil.
+// KEYS: sessions hash, lease key prefix. ARGV: owner, lease ms, now, resumable ms, shard id.
+// → {'claimed', JSON} for a session of the shard nobody holds, now taken; else {'held', id, savedAt,
+// ms left, …} for those held (by a live process, or one that died less than a lease ago).
 const CLAIM = `
 local fields = redis.call('hgetall', KEYS[1])
-local wait = nil
+local held = {'held'}
 for i = 1, #fields, 2 do
   local saved = cjson.decode(fields[i + 1])
   local lease = KEYS[2] .. fields[i]
   if tonumber(ARGV[3]) - saved.savedAt > tonumber(ARGV[4]) then
     redis.call('hdel', KEYS[1], fields[i])
-  elseif saved.shardId ~= tonumber(ARGV[6]) then
-    -- another shard's session
-  elseif redis.call('set', lease, ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return fields[i + 1]
-  elseif tonumber(ARGV[3]) - saved.savedAt > tonumber(ARGV[5]) then
-    local left = redis.call('pttl', lease)
-    if left > 0 and (wait == nil or left < wait) then wait = left end
+  elseif saved.shardId == tonumber(ARGV[5]) then
+    if redis.call('set', lease, ARGV[1], 'NX', 'PX', ARGV[2]) then return {'claimed', fields[i + 1]} end
+    table.insert(held, fields[i])
+    table.insert(held, tostring(saved.savedAt))
+    table.insert(held, tostring(redis.call('pttl', lease)))
   end
 end
-return wait`;
+return held`;
 
 // KEYS: sessions hash, lease. ARGV: owner, lease ms, session id, JSON. Saves the session while this
 // process holds it (or nobody does), renewing the lease. → 1, or 0 if another process holds it.
@@ -107,6 +106,8 @@ export class GatewaySessions {
       const before = this.current.get(shardId);
       if (before && before.sessionId !== info.sessionId) void this.forget(before.sessionId);
       this.current.set(shardId, info);
+      // A new session is saved at once: a process killed right after READY leaves it resumable.
+      if (before?.sessionId !== info.sessionId) void this.save().catch((error: unknown) => this.options.onSaveFailed?.(error));
       return;
     }
     // Closing for a restart: @discordjs/ws forgets the session, the next process must not.
@@ -170,15 +171,26 @@ export class GatewaySessions {
   }
 
   private async claim(shardId: number): Promise<SessionInfo | null> {
-    // A lease not renewed for two saves belongs to a process that died: worth waiting for it to lapse.
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const found = (await this.redis.eval(CLAIM, 2, this.hashKey, this.leaseKey(''), this.options.owner, LEASE_MS, Date.now(), RESUMABLE_FOR_MS, 2 * SAVE_EVERY_MS, shardId)) as string | number | null;
-      if (typeof found === 'string') {
-        const { savedAt: _, ...info } = JSON.parse(found) as SessionInfo & { savedAt: number };
+    // A held session is either a live replica's (its lease renewed every second) or a killed
+    // process's (its lease lapsing within LEASE_MS). Wait for the soonest lapse among those not seen
+    // renewed since the last look; a session whose save moved on belongs to a live replica.
+    const renewed = new Set<string>();
+    const lastSaved = new Map<string, string>();
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const found = (await this.redis.eval(CLAIM, 2, this.hashKey, this.leaseKey(''), this.options.owner, LEASE_MS, Date.now(), RESUMABLE_FOR_MS, shardId)) as string[];
+      if (found[0] === 'claimed') {
+        const { savedAt: _, ...info } = JSON.parse(found[1]!) as SessionInfo & { savedAt: number };
         return info;
       }
-      if (typeof found !== 'number') return null;
-      await new Promise((r) => setTimeout(r, found + 50));
+      let wait = Infinity;
+      for (let i = 1; i + 2 < found.length; i += 3) {
+        const [id, savedAt, left] = [found[i]!, found[i + 1]!, Number(found[i + 2])];
+        if (lastSaved.has(id) && lastSaved.get(id) !== savedAt) renewed.add(id);
+        lastSaved.set(id, savedAt);
+        if (!renewed.has(id) && left > 0) wait = Math.min(wait, left);
+      }
+      if (wait === Infinity) return null;
+      await new Promise((r) => setTimeout(r, wait + 50));
     }
     return null;
   }

@@ -119,7 +119,7 @@ export const en = {
     [
       '**What I keep about you, where, and for how long**',
       `• **Our current conversation**, so I can follow it: in Redis, forgotten ${sessionTtlMinutes} minutes after your last message, or at once with \`/logout\`.`,
-      `• **Your saved exchanges** (what you wrote, my answers, when, the model and token counts) and your Discord username: in PostgreSQL, for \`/history\`. ${
+      `• **Your saved exchanges** (what you wrote, the names, types and sizes of files you sent but never their content, my answers, when, the model and token counts) and your Discord username: in PostgreSQL, for \`/history\`. ${
         retentionDays ? `Each exchange is deleted ${plural(retentionDays, 'day')} after it was written; your name goes with your last one.` : 'They are kept until you delete them.'
       }`,
       '• **Token counts**, numbers without words: in PostgreSQL, for `/usage`. They stay after your history is deleted.',
