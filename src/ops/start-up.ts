@@ -37,7 +37,7 @@ export class StartupProgress {
     if (step === 'database') logger.info({ at: postgresPlace(c.DATABASE_URL), migrate: c.MIGRATE_ON_START }, 'connecting to PostgreSQL');
     if (step === 'redis') logger.info({ at: redisPlace(c.REDIS_URL), cluster: c.REDIS_CLUSTER }, 'connecting to Redis');
     if (step === 'http') logger.info({ host: c.HTTP_HOST, port: c.HTTP_PORT }, 'starting the health and metrics server');
-    if (step === 'discord') logger.info({ api: discordApi(c), timeoutS: discordWaitS(c) }, 'logging in to Discord (GET /gateway/bot, then the gateway)');
+    if (step === 'discord') logger.info({ api: discordApi(c), timeoutS: discordWaitS(c) }, 'logging in to Discord (GET /users/@me, then the gateway)');
   }
 
   /** Start-up is over: later failures are not blamed on its last step. */
@@ -81,7 +81,7 @@ export class StartupProgress {
         const where = `Discord at DISCORD_API_URL (${discordApi(c)})`;
         const { status, method, url } = (error ?? {}) as { status?: number; method?: string; url?: string };
         // The whole URL shows a DISCORD_API_URL that already ends in /v10 (discord.js adds another).
-        const request = `${(method ?? 'GET').toUpperCase()} ${url ? maskTokens(url.split('?')[0]!) : '/gateway/bot'}`;
+        const request = `${(method ?? 'GET').toUpperCase()} ${url ? maskTokens(url.split('?')[0]!) : '/users/@me'}`;
         if (has('TokenInvalid') || status === 401) return 'Discord refused DISCORD_TOKEN (401). Reset the token (developer portal → your application → Bot → Reset Token) and set DISCORD_TOKEN.';
         if (has('AbortError', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT')) return `${where} did not answer within ${discordWaitS(c)} s (${request} at login). Check DISCORD_API_URL (empty means Discord itself) and that this machine can reach it; DISCORD_REQUEST_TIMEOUT_MS is the wait per try.`;
         if (has('ECONNREFUSED')) return `${where} refused the connection (${request} at login). Check DISCORD_API_URL (empty means Discord itself).`;

@@ -104,9 +104,9 @@ describe('start-up failures name what to change', () => {
     const run = await startUp({ DISCORD_API_URL: `http://127.0.0.1:${port}/api`, DISCORD_REQUEST_TIMEOUT_MS: '1000' });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      new RegExp(`^Start-up failed: Discord at DISCORD_API_URL \\(http://127\\.0\\.0\\.1:${port}/api\\) did not answer within 4 s \\(GET /gateway/bot at login\\)\\. Check DISCORD_API_URL`),
+      new RegExp(`^Start-up failed: Discord at DISCORD_API_URL \\(http://127\\.0\\.0\\.1:${port}/api\\) did not answer within 4 s \\(GET /users/@me at login\\)\\. Check DISCORD_API_URL`),
     );
-    expect(run.steps.slice(-1)).toEqual(['logging in to Discord (GET /gateway/bot, then the gateway)']);
+    expect(run.steps.slice(-1)).toEqual(['logging in to Discord (GET /users/@me, then the gateway)']);
   });
 
   it('a DISCORD_API_URL that is not Discord’s API (404): says what the setting must look like', async () => {
@@ -114,7 +114,7 @@ describe('start-up failures name what to change', () => {
     const run = await startUp({ DISCORD_API_URL: `http://127.0.0.1:${port}/v10` });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      `Start-up failed: Discord at DISCORD_API_URL (http://127.0.0.1:${port}/v10) answered 404 to GET http://127.0.0.1:${port}/v10/v10/gateway/bot at login. DISCORD_API_URL must be the API base without the version, e.g. https://discord.com/api (or empty for Discord itself).\n`,
+      `Start-up failed: Discord at DISCORD_API_URL (http://127.0.0.1:${port}/v10) answered 404 to GET http://127.0.0.1:${port}/v10/v10/users/@me at login. DISCORD_API_URL must be the API base without the version, e.g. https://discord.com/api (or empty for Discord itself).\n`,
     );
   });
 

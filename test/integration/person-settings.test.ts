@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryRepository } from '../../src/history/repository.js';
 import { openDatabase } from '../../src/history/orm.js';
 import { PersonSettingsStore } from '../../src/history/person-settings.js';
-import { exchange, snowflake } from '../support/builders.js';
+import { snowflake } from '../support/builders.js';
 import { createTestDatabase, dropDatabase, freshDatabaseUrl, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
@@ -19,10 +19,14 @@ describe('the user_settings migration', () => {
     const { orm } = await openDatabase(url, { migrate: false });
     try {
       await orm.migrator.up({ to: 'Migration20261128170000' });
-      const old = new HistoryRepository(orm);
       const alice = snowflake();
-      await old.save(exchange({ discordUserId: alice }));
-      await old.save(exchange({ discordUserId: alice }));
+      // Rows as that schema held them (the repository of today writes columns added since).
+      const sql = (query: string, params: unknown[]) => orm.em.getConnection().execute(query, params);
+      await sql(`insert into users (id, username, created_at) values (?, 'alice', now())`, [alice]);
+      for (let i = 0; i < 2; i++) {
+        await sql(`insert into messages (user_id, discord_message_id, user_text, gpt_response, model, created_at) values (?, ?, 'q', 'a', 'gpt-3.5-turbo', now())`, [alice, snowflake()]);
+      }
+      const old = new HistoryRepository(orm);
 
       expect((await orm.migrator.up()).map((m) => m.name)).toContain('Migration20261128180000');
       expect(await old.count(alice)).toBe(2);

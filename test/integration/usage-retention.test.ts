@@ -40,11 +40,20 @@ describe('the usage-ledger migration', () => {
     const { orm } = await openDatabase(url, { migrate: false });
     try {
       await orm.migrator.up({ to: 'Migration20261128150000' });
-      const old = new HistoryRepository(orm);
       const alice = snowflake();
-      await old.save(exchange({ discordUserId: alice, usage: usage(10, 5, 2), createdAt: new Date('2026-11-01T23:30:00Z') }));
-      await old.save(exchange({ discordUserId: alice, usage: usage(20, 7), createdAt: new Date('2026-11-01T10:00:00Z') }));
-      await old.save(exchange({ discordUserId: alice, usage: usage(1, 1), createdAt: new Date('2026-11-02T00:30:00Z') }));
+      // Rows as that schema held them (the repository of today writes columns added since).
+      await sql(orm, `insert into users (id, username, created_at) values (?, 'alice', now())`, [alice]);
+      for (const [prompt, completion, cached, at] of [
+        [10, 5, 2, '2026-11-01T23:30:00Z'],
+        [20, 7, 0, '2026-11-01T10:00:00Z'],
+        [1, 1, 0, '2026-11-02T00:30:00Z'],
+      ] as const) {
+        await sql(
+          orm,
+          `insert into messages (user_id, discord_message_id, user_text, gpt_response, model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, created_at) values (?, ?, 'q', 'a', 'gpt-3.5-turbo', ?, ?, ?, ?, ?)`,
+          [alice, snowflake(), prompt, completion, prompt + completion, cached, at],
+        );
+      }
 
       expect((await orm.migrator.up()).map((m) => m.name)).toContain('Migration20261128170000');
       const rows = await sql<{ day: string; prompt_tokens: string; completion_tokens: string; cached_tokens: string; requests: number }[]>(
@@ -56,7 +65,7 @@ describe('the usage-ledger migration', () => {
         { day: '2026-11-01', prompt_tokens: 30, completion_tokens: 12, cached_tokens: 2, requests: 2 },
         { day: '2026-11-02', prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, requests: 1 },
       ]);
-      expect(await old.count(alice)).toBe(3);
+      expect(await new HistoryRepository(orm).count(alice)).toBe(3);
     } finally {
       await orm.close(true);
       await dropDatabase(name);
