@@ -127,7 +127,7 @@ export async function wireDiscord(
         logsMessageContent: config.LOG_MESSAGE_CONTENT,
       },
       exports: new ExportLimiter(redis, { prefix }),
-      erasure: new Erasure({ sessions, history, outbox, stream, personSettings }),
+      erasure: new Erasure({ sessions, history, outbox, stream, personSettings, caches: [attachments] }),
       usage,
       tokenWindow: (userId) => guards.tokenWindow(userId),
       personSettings,
@@ -145,7 +145,7 @@ export async function wireDiscord(
   client.on(Events.Warn, (message) => logger.warn({ discord: maskTokens(message) }, 'discord client warning'));
   client.rest.on(RESTEvents.RateLimited, (limit) => metrics.discordRateLimited.inc({ global: String(limit.global) }));
 
-  const channels = new ChannelDirectory(client.rest);
+  const channels = new ChannelDirectory(client.rest, (channelId, error) => logger.warn({ err: error, channelId }, 'could not tell what a server channel is; a mention there is not answered'));
   const intake = createIntake(
     { stream, rest: client.rest, logger, botId: me.id, channelOf: channels.lookup, onHandled, allowed: (userId) => guards.allowed(userId) },
     { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE },
@@ -168,6 +168,7 @@ export async function wireDiscord(
       owner: consumer,
       shards: config.GATEWAY_SHARDS,
       shardLeaseMs: config.REDELIVER_AFTER_MS,
+      apiHost: config.DISCORD_API_URL ? new URL(config.DISCORD_API_URL).hostname : undefined,
       catchUp: {
         hours: config.CATCH_UP_HOURS,
         // A fifth of the REST budget: answers keep flowing while the bot catches up.

@@ -98,7 +98,8 @@ export class ConversationService {
     if (loaded.reply) return { ...loaded.reply, replayed: true };
     if (loaded.erasedAt !== null && loaded.erasedAt >= sentAt) throw new MessageErased(message.messageId);
     const log = this.deps.logger.child({ userId: message.userId, messageId: message.messageId });
-    await screen(this.deps.moderation, 'input', message.text, log);
+    const images = (message.images ?? []).flatMap((image) => (image.data ? [image.data] : []));
+    await screen(this.deps.moderation, 'input', [message.text, message.files].filter(Boolean).join('\n\n'), log, images);
     const firstMessage = loaded.turns === null;
     const own = await this.ownSettings(message.userId);
     const chosen = await this.chosenModel(own.model);
@@ -113,7 +114,15 @@ export class ConversationService {
     // The cache key follows the conversation (the person, and the thread if any): its prompts share a prefix.
     // An answer moderation must see whole before it is shown is not streamed.
     const streamTo = this.deps.moderation?.answers ? undefined : onDelta;
-    const completion = await model.complete(fit.turns, streamTo, signal, place ? `${message.userId}:${place}` : message.userId, chosen?.model);
+    const completion = await model.complete(fit.turns, streamTo, signal, place ? `${message.userId}:${place}` : message.userId, chosen?.model).catch((error: unknown) => {
+      // Cut off after it was sent (Stop before the first word, Discord refusing the answer): the
+      // provider bills the prompt all the same, so it counts against the person's cap too.
+      if (signal?.aborted) {
+        const usage = { promptTokens: fit.tokens, completionTokens: 0, totalTokens: fit.tokens, cachedTokens: 0 };
+        this.deps.onAnswered?.(message.userId, { text: '', model: chosen?.model ?? model.model, usage });
+      }
+      throw error;
+    });
 
     // The session keeps only what fitted, plus the answer; the next call trims again if needed.
     const answer: Turn = { role: 'assistant', content: completion.text };

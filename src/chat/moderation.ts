@@ -33,9 +33,11 @@ export class Moderator {
   }
 
   /** Asks the endpoint about `text`; throws `ModerationUnavailable` when it gives no verdict. */
-  async check(text: string): Promise<ModerationVerdict> {
+  /** Checks words, with any pictures as image parts (omni-moderation reads images too). */
+  async check(text: string, images: readonly string[] = []): Promise<ModerationVerdict> {
+    const input = images.length ? [{ type: 'text' as const, text }, ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } }))] : text;
     try {
-      const response = await this.openai.moderations.create({ model: this.options.model, input: text });
+      const response = await this.openai.moderations.create({ model: this.options.model, input });
       const results = response.results ?? [];
       const categories = new Set(results.flatMap((r) => Object.entries(r.categories ?? {}).filter(([, on]) => on === true).map(([name]) => name)));
       return { flagged: results.some((r) => r.flagged), categories: [...categories] };
@@ -78,12 +80,15 @@ export function isModerationRefusal(error: unknown): boolean {
   return error instanceof ChatFailure && MODERATION_KINDS.includes(error.kind);
 }
 
-/** Returns when `text` may pass at `stage`; otherwise throws the `ChatFailure` that refuses it. */
-export async function screen(policy: ModerationPolicy | undefined, stage: ModerationStage, text: string, log: Logger): Promise<void> {
+/**
+ * Returns when `text` (and `images`, data: URLs) may pass at `stage`; otherwise throws the
+ * `ChatFailure` that refuses it. What people send in files and pictures is checked with their words.
+ */
+export async function screen(policy: ModerationPolicy | undefined, stage: ModerationStage, text: string, log: Logger, images: readonly string[] = []): Promise<void> {
   if (!policy || (stage === 'answer' && !policy.answers)) return;
   let verdict: ModerationVerdict;
   try {
-    verdict = await policy.moderator.check(text);
+    verdict = await policy.moderator.check(text, images);
   } catch (error) {
     policy.observe?.(stage, null);
     log.warn({ err: error, stage, failClosed: policy.failClosed }, policy.failClosed ? 'moderation check failed; refusing' : 'moderation check failed; letting it through');

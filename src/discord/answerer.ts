@@ -193,6 +193,8 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
       // Discord refused the first words for good, or the person pressed Stop: stop the model too.
       const cut = new AbortController();
       const stop = deps.stops?.begin(message, cut, replies);
+      // Stop is offered once the model writes (a note shown before its first words has nothing to stop).
+      let modelWrites = false;
       // With no request budget to show words as they come (many answers in progress), the model is
       // asked for the whole answer at once: streamed words could not be shown anyway, and parsing
       // them costs CPU every other answer needs.
@@ -200,7 +202,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         ? new StreamingReply(async (content, button) => target.post(content, slot++, button && stop ? [await stop.row()] : undefined), {
             editIntervalMs: options.streamEditIntervalMs,
             mayStream: () => deps.streamBudget?.hasRoom() ?? true,
-            stopButton: () => Boolean(stop) && (deps.streamBudget?.hasRoom() ?? true),
+            stopButton: () => Boolean(stop) && modelWrites && (deps.streamBudget?.hasRoom() ?? true),
           })
         : null;
       const typing = startTyping(target, () => deps.busy(), log);
@@ -209,6 +211,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
         ? (delta: string) => {
             typing.stop(); // the text itself now shows that the bot is answering
             if (target.refusal) return cut.abort();
+            modelWrites = true;
             streaming.push(delta);
           }
         : undefined;

@@ -51,7 +51,9 @@ async function isForMe(message: RawMessage, botId: string, guildMode: IntakeOpti
   if (!message.guild_id) return true;
   if (guildMode !== 'mention' || !message.mentions.some((user) => user.id === botId)) return false;
   const channel = await channelOf(message.channel_id);
-  return !channel?.thread || channel.ownerId === botId;
+  // Unknown (Discord did not say): not answered, rather than answered in someone else's thread.
+  if (!channel) return false;
+  return !channel.thread || channel.ownerId === botId;
 }
 
 function stripMention(content: string, botId: string): string {

@@ -37,6 +37,16 @@ describe('MODERATION=input', () => {
     expect(await metrics()).toMatch(/bot_moderation_flagged_total\{stage="input",category="harassment"\} 1/);
   });
 
+  it('checks what a text file says too: moving the words into a file does not get them past', async () => {
+    const fay = w.discord.user('fay');
+    const files = [{ name: 'notes.txt', content: Buffer.from('Write something [flag-me] about my landlord'), contentType: 'text/plain' }];
+    const { replies } = await w.ask(fay, 'Please read this file', { files });
+    expect(replies.at(-1)!.content).toBe(en.failure.moderated);
+    expect(w.openai.moderationInputs.some((input) => input.includes('my landlord'))).toBe(true);
+    expect(w.openai.requestsContaining('my landlord')).toEqual([]);
+    expect(await w.storedRows(fay.id)).toEqual([]);
+  });
+
   it('refuses in the person’s language', async () => {
     const cho = w.discord.user('cho', 'ko');
     await w.discord.commandReply(cho, 'help'); // the bot learns their language from an interaction

@@ -46,6 +46,37 @@ function setup({ ttlSeconds = 3600, budget = 3000 } = {}) {
 }
 
 describe('a conversation', () => {
+  it('counts the prompt against the person when the request is cut off after it was sent (Stop, Discord refusing)', async () => {
+    const counted: { userId: string; tokens: number }[] = [];
+    const model = new ScriptedModel();
+    model.delayMs = 200;
+    const conversation = new ConversationService(
+      {
+        sessions: new SessionStore(r.redis, { prefix: r.prefix, ttlSeconds: 3600 }),
+        model: { model: model.model, complete: async (turns, _onDelta, signal) => {
+          const answered = model.complete(turns);
+          // The SDK rejects when its request is aborted.
+          await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('Request was aborted.')), { once: true }));
+          return answered;
+        } },
+        history: new HistoryRepository(db.orm),
+        logger: pino({ level: 'silent' }),
+        onAnswered: (userId, completion) => counted.push({ userId, tokens: completion.usage.totalTokens }),
+      },
+      { systemPrompt: SYSTEM_PROMPT, contextTokenBudget: 3000, countTokens },
+    );
+    const lock = new UserLock(r.redis, { prefix: r.prefix, ttlMs: 5000, waitMs: 10_000 });
+    const userId = snowflake();
+    const lease = await lock.acquire(userId);
+    const cut = new AbortController();
+    setTimeout(() => cut.abort(), 50);
+    await expect(conversation.answer({ userId, messageId: snowflake(), text: 'a long question' }, lease, undefined, cut.signal)).rejects.toThrow();
+    await lease.release();
+    expect(counted).toHaveLength(1);
+    expect(counted[0]!.userId).toBe(userId);
+    expect(counted[0]!.tokens).toBeGreaterThan(5); // the system prompt and the question, as counted for the budget
+  });
+
   it('seeds the session with the system prompt on the first message and keeps the turns after', async () => {
     const { model, sessions, say } = setup();
     const user = snowflake();

@@ -41,6 +41,14 @@ describe('preparing images', () => {
     expect(typeof still === 'string' ? still : still.data).toMatch(/^data:image\/png;base64,/);
   });
 
+  it('refuses a PNG that would decode to a huge bitmap, and prepares a big JPEG (it shrinks as it decodes)', async () => {
+    // 20 megapixels, a few hundred kilobytes as a flat PNG: 80 MB once decoded.
+    const png = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    expect(await prepareImage(png, 'high')).toBe('unsupported');
+    const jpeg = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    expect(await prepareImage(jpeg, 'high')).toMatchObject({ width: 960, height: 768 });
+  });
+
   it('refuses bytes that are no image, whatever the name says', async () => {
     expect(await prepareImage(Buffer.from('PK\x03\x04 not a picture'), 'high')).toBe('unsupported');
     expect(await prepareImage(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]), 'high')).toBe('unsupported');

@@ -15,8 +15,26 @@ import { highDetailSize, type ImageDetail } from '../../chat/vision.js';
 import type { AttachmentRef } from '../../chat/types.js';
 import { sniffImage, sniffText } from './sniff.js';
 
-// A decompression bomb (a tiny file that decodes to a huge bitmap) is refused before decoding.
+// A decompression bomb (a tiny file that decodes to a huge bitmap) is refused before decoding. JPEG
+// and WebP shrink while they decode (a 48-megapixel photo costs little); PNG and GIF decode whole, so
+// they are held to fewer pixels (16 MP of RGBA is 64 MB), and only two images are prepared at once.
 const MAX_INPUT_PIXELS = 64_000_000;
+const MAX_WHOLE_DECODE_PIXELS = 16_000_000;
+const AT_ONCE = 2;
+sharp.concurrency(1); // libvips threads per image: images are prepared side by side instead
+let preparing = 0;
+const waiting: (() => void)[] = [];
+
+async function oneOfFew<T>(work: () => Promise<T>): Promise<T> {
+  if (preparing >= AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  preparing += 1;
+  try {
+    return await work();
+  } finally {
+    preparing -= 1;
+    waiting.shift()?.();
+  }
+}
 
 export type AttachmentKind = 'image' | 'text' | 'other';
 
@@ -64,6 +82,10 @@ export function targetSize(width: number, height: number, detail: ImageDetail): 
 
 /** The image as the model is given it, or why not. */
 export async function prepareImage(input: Buffer, detail: ImageDetail): Promise<PreparedImage | 'animated' | 'unsupported'> {
+  return oneOfFew(() => prepare(input, detail));
+}
+
+async function prepare(input: Buffer, detail: ImageDetail): Promise<PreparedImage | 'animated' | 'unsupported'> {
   const format = sniffImage(input);
   if (!format) return 'unsupported';
   let meta: Metadata;
@@ -75,6 +97,7 @@ export async function prepareImage(input: Buffer, detail: ImageDetail): Promise<
   if ((meta.pages ?? 1) > 1) return 'animated';
   const upright = meta.autoOrient ?? { width: meta.width, height: meta.height };
   if (!upright.width || !upright.height) return 'unsupported';
+  if ((format === 'png' || format === 'gif') && upright.width * upright.height > MAX_WHOLE_DECODE_PIXELS) return 'unsupported';
   const size = targetSize(upright.width, upright.height, detail);
   const image = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).autoOrient().resize(size.width, size.height, { fit: 'fill' });
   // Photos stay JPEG (or WebP); PNG keeps screenshots' text sharp; a still GIF becomes PNG.

@@ -37,8 +37,11 @@ export interface ReadAttachments {
   notes: AttachmentNote[];
 }
 
-// Prepared images kept in memory (data: URLs), so a person's next message reuses them.
+// Prepared images kept in memory (data: URLs), so a person's next message reuses them: for a few
+// minutes only (what a person sent is not kept longer than their conversation needs it), and emptied
+// on an erasure (src/privacy/erasure.ts).
 const CACHE_BYTES = 32 * 1024 * 1024;
+const CACHE_MS = 10 * 60_000;
 
 /** What history keeps of an attachment. */
 export function metaOf(ref: AttachmentRef): AttachmentMeta {
@@ -46,7 +49,7 @@ export function metaOf(ref: AttachmentRef): AttachmentMeta {
 }
 
 export class AttachmentReader {
-  private readonly cache = new Map<string, string>();
+  private readonly cache = new Map<string, { data: string; until: number }>();
   private cached = 0;
 
   constructor(
@@ -94,7 +97,7 @@ export class AttachmentReader {
   async load(image: TurnImage): Promise<string | null> {
     const key = `${image.source.attachmentId}:${image.detail}`;
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit && hit.until > Date.now()) return hit.data;
     try {
       const { bytes } = await downloadAttachment(this.deps.rest, image.source, this.download(this.settings.maxImageBytes));
       const prepared = await prepareImage(bytes, image.detail);
@@ -130,18 +133,26 @@ export class AttachmentReader {
 
   private remember(key: string, data: string): void {
     if (data.length > CACHE_BYTES / 4) return;
-    const earlier = this.cache.get(key);
-    if (earlier !== undefined) {
-      this.cache.delete(key);
-      this.cached -= earlier.length;
-    }
-    this.cache.set(key, data);
+    this.drop(key);
+    this.cache.set(key, { data, until: Date.now() + CACHE_MS });
     this.cached += data.length;
     // Oldest first out (a Map iterates in insertion order; a hit is not moved: simple, and enough here).
-    for (const [old, value] of this.cache) {
-      if (this.cached <= CACHE_BYTES) break;
-      this.cache.delete(old);
-      this.cached -= value.length;
+    for (const [old, entry] of this.cache) {
+      if (this.cached <= CACHE_BYTES && entry.until > Date.now()) break;
+      this.drop(old);
     }
+  }
+
+  private drop(key: string): void {
+    const entry = this.cache.get(key);
+    if (!entry) return;
+    this.cache.delete(key);
+    this.cached -= entry.data.length;
+  }
+
+  /** Forgets every prepared picture (an erasure: what a person sent is not kept anywhere after it). */
+  clear(): void {
+    this.cache.clear();
+    this.cached = 0;
   }
 }

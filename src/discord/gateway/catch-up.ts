@@ -10,8 +10,13 @@ import type { Logger } from 'pino';
 import type { RedisClient } from '../../redis.js';
 import type { RawMessage } from '../intake.js';
 
-// Discord returns at most 100 messages a request.
+// Discord returns at most 100 messages a request. A channel is read up to when the new session began
+// (the gateway delivers what comes after), and a busy server channel at most this many pages.
 const PAGE = 100;
+const MAX_PAGES_PER_CHANNEL = 10;
+// One catch-up at a time across replicas (replicas coming back together would each read everything).
+const LOCK_MS = 10 * 60_000;
+const DISCORD_EPOCH = 1_420_070_400_000n;
 
 export interface CatchUpDeps {
   redis: RedisClient;
@@ -27,49 +32,67 @@ export interface CatchUpDeps {
 
 export interface CatchUpOptions {
   hours: number;
+  /** The key of the lock that lets one replica catch up at a time. */
+  lockKey: string;
   /** REST requests per second this may spend. */
   requestsPerSecond: number;
 }
 
-export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions): Promise<{ channels: number; found: number }> {
-  const { redis, rest, keys } = deps;
-  const since = Date.now() - options.hours * 3_600_000;
-  // Older marks can no longer lead anywhere: dropped (they hold ids and times only).
-  const old = await redis.zrangebyscore(keys.lastHandledAt, '-inf', `(${since}`);
-  if (old.length) {
-    await redis.zrem(keys.lastHandledAt, ...old);
-    await redis.hdel(keys.lastHandled, ...old);
-  }
-  const channels = await redis.zrangebyscore(keys.lastHandledAt, since, '+inf');
-  const gap = 1000 / Math.max(0.1, options.requestsPerSecond);
-  let found = 0;
-  for (const channelId of channels) {
-    const mark = await redis.hget(keys.lastHandled, channelId);
-    if (!mark) continue;
-    const [lastId, guildId] = mark.split(' ');
-    let after = lastId!;
-    for (;;) {
-      const started = Date.now();
-      let page: RawMessage[];
-      try {
-        page = (await rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ after, limit: String(PAGE) }) })) as RawMessage[];
-      } catch (error) {
-        deps.logger.warn({ err: error, channelId }, 'could not read a channel to catch up; skipping it');
-        break;
-      }
-      // Newest first from Discord; people's messages are answered in the order they wrote them.
-      const oldestFirst = page.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      for (const message of oldestFirst) {
-        if (Date.parse(message.timestamp) < since) continue;
-        if (await deps.intake(guildId ? { ...message, guild_id: guildId } : message)) {
-          found += 1;
-          deps.onFound?.();
-        }
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, gap - (Date.now() - started))));
-      if (page.length < PAGE) break;
-      after = oldestFirst.at(-1)!.id;
+export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions, until = Date.now()): Promise<{ channels: number; found: number } | null> {
+  const { redis, keys } = deps;
+  if ((await redis.set(options.lockKey, '1', 'PX', LOCK_MS, 'NX')) !== 'OK') return null;
+  try {
+    const since = until - options.hours * 3_600_000;
+    // Older marks can no longer lead anywhere: dropped (they hold ids and times only).
+    const old = await redis.zrangebyscore(keys.lastHandledAt, '-inf', `(${since}`);
+    if (old.length) {
+      await redis.zrem(keys.lastHandledAt, ...old);
+      await redis.hdel(keys.lastHandled, ...old);
     }
+    const channels = await redis.zrangebyscore(keys.lastHandledAt, since, '+inf');
+    const marks = channels.length ? await redis.hmget(keys.lastHandled, ...channels) : [];
+    // DMs first: a busy server channel never holds up the people who wrote to the bot directly.
+    const inServer = (mark: string | null | undefined) => Boolean(mark?.split(' ')[1]);
+    const order = channels.map((channelId, i) => ({ channelId, mark: marks[i] })).sort((a, b) => Number(inServer(a.mark)) - Number(inServer(b.mark)));
+    const before = ((BigInt(until) - DISCORD_EPOCH) << 22n).toString(); // the snowflake of `until`
+    const gap = 1000 / Math.max(0.1, options.requestsPerSecond);
+    let found = 0;
+    for (const { channelId, mark } of order) {
+      if (!mark) continue;
+      const [lastId, guildId] = mark.split(' ');
+      found += await readChannel(deps, channelId, lastId!, guildId || undefined, { since, before, gap, pages: guildId ? MAX_PAGES_PER_CHANNEL : Infinity });
+    }
+    return { channels: channels.length, found };
+  } finally {
+    await redis.del(options.lockKey);
   }
-  return { channels: channels.length, found };
+}
+
+/** Reads a channel after `after` and up to `before`, oldest first, offering each message to the intake. */
+async function readChannel(deps: CatchUpDeps, channelId: string, after: string, guildId: string | undefined, limits: { since: number; before: string; gap: number; pages: number }): Promise<number> {
+  let found = 0;
+  for (let page = 0; page < limits.pages; page += 1) {
+    const started = Date.now();
+    let messages: RawMessage[];
+    try {
+      messages = (await deps.rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ after, limit: String(PAGE) }) })) as RawMessage[];
+    } catch (error) {
+      deps.logger.warn({ err: error, channelId }, 'could not read a channel to catch up; skipping it');
+      break;
+    }
+    // Newest first from Discord; people's messages are answered in the order they wrote them.
+    const oldestFirst = messages.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    for (const message of oldestFirst) {
+      if (BigInt(message.id) >= BigInt(limits.before)) return found; // the gateway has these
+      if (Date.parse(message.timestamp) < limits.since) continue;
+      if (await deps.intake(guildId ? { ...message, guild_id: guildId } : message)) {
+        found += 1;
+        deps.onFound?.();
+      }
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, limits.gap - (Date.now() - started))));
+    if (messages.length < PAGE) break;
+    after = oldestFirst.at(-1)!.id;
+  }
+  return found;
 }

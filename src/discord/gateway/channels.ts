@@ -18,7 +18,11 @@ const MAX_KNOWN = 50_000;
 export class ChannelDirectory {
   private readonly known = new Map<string, Known>();
 
-  constructor(private readonly rest: REST) {}
+  constructor(
+    private readonly rest: REST,
+    /** Told when Discord would not say what a channel is (its messages are then not answered). */
+    private readonly onUnknown?: (channelId: string, error: unknown) => void,
+  ) {}
 
   /** The lookup the intake uses. */
   readonly lookup: ChannelLookup = async (channelId) => {
@@ -27,7 +31,8 @@ export class ChannelDirectory {
     try {
       const channel = (await this.rest.get(Routes.channel(channelId))) as { id: string; type: number; owner_id?: string | null };
       return this.remember(channel);
-    } catch {
+    } catch (error) {
+      this.onUnknown?.(channelId, error);
       return null;
     }
   };

@@ -43,7 +43,20 @@ export interface GatewayOptions {
   shards: number | 'auto';
   /** How soon a dead replica's shards are taken over. */
   shardLeaseMs: number;
-  catchUp: CatchUpOptions & { keys: CatchUpDeps['keys'] };
+  catchUp: Omit<CatchUpOptions, 'lockKey'> & { keys: CatchUpDeps['keys'] };
+  /** The host of DISCORD_API_URL, when the bot talks to a Discord-compatible server other than Discord. */
+  apiHost?: string | undefined;
+}
+
+/** Discord's gateways (wss://*.discord.gg), or the configured server's own host. */
+export function trustedGateway(url: string, apiHost?: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    if (apiHost) return hostname === apiHost;
+    return protocol === 'wss:' && (hostname === 'discord.gg' || hostname.endsWith('.discord.gg'));
+  } catch {
+    return false;
+  }
 }
 
 export interface Gateway {
@@ -69,6 +82,7 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     const sessions = new GatewaySessions(deps.redis, {
       prefix: options.prefix,
       owner: options.owner,
+      trustedGateway: (url) => trustedGateway(url, options.apiHost),
       onSaveFailed: (error) => logger.warn({ err: error, shardId }, 'gateway session not saved; a restart now would start a new one'),
     });
     const connection = new GatewayConnection({
@@ -94,23 +108,32 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     });
     watchGateway(connection.manager, metrics, logger, up);
     connection.manager.on(WebSocketShardEvents.Closed, ({ code }) => {
-      if (code === SHARDING_REQUIRED && !stopping) void reshard().catch((error: unknown) => logger.fatal({ err: error }, 'could not start the shards Discord requires'));
+      if (code === SHARDING_REQUIRED && !stopping && !resharding) void reshard().catch((error: unknown) => logger.fatal({ err: error }, 'could not start the shards Discord requires'));
     });
     // A fresh DM session (READY) starts from now: what was written while no session was open, and no
     // other replica held one, is read back over REST.
-    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Ready, () => void catchUpIfAlone(sessions));
+    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Ready, () => void catchUpIfAlone(sessions, Date.now()));
     return connection;
   }
 
-  async function catchUpIfAlone(sessions: GatewaySessions): Promise<void> {
-    if (options.catchUp.hours <= 0) return;
+  let catchingUp = false;
+  async function catchUpIfAlone(sessions: GatewaySessions, sessionStart: number): Promise<void> {
+    if (options.catchUp.hours <= 0 || catchingUp) return;
+    catchingUp = true;
     try {
       if ((await sessions.othersHolding(0)) > 0) return logger.debug('other replicas held the gateway meanwhile; no catch-up needed');
       const started = Date.now();
-      const result = await catchUp({ redis: deps.redis, rest: deps.rest, logger, keys: options.catchUp.keys, intake: deps.intake, onFound: () => metrics.caughtUp.inc() }, options.catchUp);
-      logger.info({ ...result, durationMs: Date.now() - started }, 'caught up on messages written while the gateway was away');
+      const result = await catchUp(
+        { redis: deps.redis, rest: deps.rest, logger, keys: options.catchUp.keys, intake: deps.intake, onFound: () => metrics.caughtUp.inc() },
+        { ...options.catchUp, lockKey: `${options.prefix}{gateway}:catch-up` },
+        sessionStart,
+      );
+      if (result) logger.info({ ...result, durationMs: Date.now() - started }, 'caught up on messages written while the gateway was away');
+      else logger.debug('another replica is catching up');
     } catch (error) {
       logger.error({ err: error }, 'catch-up failed; messages written during the outage may be missing');
+    } finally {
+      catchingUp = false;
     }
   }
 
@@ -154,6 +177,7 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
 
   async function start(): Promise<void> {
     shardCount = await plan();
+    metrics.gatewayShards.set(1);
     if (shardCount > 1) logger.info({ shardCount }, 'the bot is sharded: shard 0 here, the others shared among replicas');
     primary = open(0);
     await primary.connect();
@@ -162,14 +186,28 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     balancer.unref();
   }
 
-  /** Discord requires more shards (4011): start again with the number it recommends now. */
+  /**
+   * Discord requires more shards (4011): start again with the number it recommends now. With a fixed
+   * GATEWAY_SHARDS, or no more shards recommended, trying again would only spend session starts.
+   */
+  let resharding = false;
   async function reshard(): Promise<void> {
-    logger.warn({ shardCount }, 'Discord requires the bot to shard (close code 4011); starting again with more shards');
-    clearInterval(balancer);
-    for (const connection of [primary, ...leased.values()]) await connection?.closeForRestart();
-    for (const shardId of leased.keys()) await leases.release(shardId, shardCount);
-    leased.clear();
-    await start();
+    resharding = true;
+    try {
+      const recommended = options.shards === 'auto' ? await plan() : shardCount;
+      if (recommended <= shardCount) {
+        logger.fatal({ shardCount, shards: options.shards }, 'Discord requires more gateway shards (close code 4011) than GATEWAY_SHARDS allows, or than it recommends: not reconnecting. Set GATEWAY_SHARDS=auto (or a larger number) and restart.');
+        return;
+      }
+      logger.warn({ shardCount, recommended }, 'Discord requires the bot to shard (close code 4011); starting again with more shards');
+      clearInterval(balancer);
+      for (const connection of [primary, ...leased.values()]) await connection?.closeForRestart();
+      for (const shardId of leased.keys()) await leases.release(shardId, shardCount);
+      leased.clear();
+      await start();
+    } finally {
+      resharding = false;
+    }
   }
 
   return {

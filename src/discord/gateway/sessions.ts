@@ -32,17 +32,26 @@ const RESUMABLE_FOR_MS = 15 * 60_000;
 const CLAIM = `
 local fields = redis.call('hgetall', KEYS[1])
 local held = {'held'}
+local best, bestAt = nil, -1
 for i = 1, #fields, 2 do
   local saved = cjson.decode(fields[i + 1])
   local lease = KEYS[2] .. fields[i]
   if tonumber(ARGV[3]) - saved.savedAt > tonumber(ARGV[4]) then
     redis.call('hdel', KEYS[1], fields[i])
   elseif saved.shardId == tonumber(ARGV[5]) then
-    if redis.call('set', lease, ARGV[1], 'NX', 'PX', ARGV[2]) then return {'claimed', fields[i + 1]} end
-    table.insert(held, fields[i])
-    table.insert(held, tostring(saved.savedAt))
-    table.insert(held, tostring(redis.call('pttl', lease)))
+    if redis.call('exists', lease) == 0 then
+      -- the newest free session: it missed the fewest events
+      if saved.savedAt > bestAt then best, bestAt = i, saved.savedAt end
+    else
+      table.insert(held, fields[i])
+      table.insert(held, tostring(saved.savedAt))
+      table.insert(held, tostring(redis.call('pttl', KEYS[2] .. fields[i])))
+    end
   end
+end
+if best then
+  redis.call('set', KEYS[2] .. fields[best], ARGV[1], 'PX', ARGV[2])
+  return {'claimed', fields[best + 1]}
 end
 return held`;
 
@@ -76,7 +85,13 @@ export class GatewaySessions {
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly options: { prefix: string; owner: string; onSaveFailed?: (error: unknown) => void },
+    private readonly options: {
+      prefix: string;
+      owner: string;
+      /** Whether a saved resume URL points at a gateway this bot may send its token to. */
+      trustedGateway: (url: string) => boolean;
+      onSaveFailed?: (error: unknown) => void;
+    },
   ) {}
 
   private get hashKey(): string {
@@ -180,7 +195,11 @@ export class GatewaySessions {
       const found = (await this.redis.eval(CLAIM, 2, this.hashKey, this.leaseKey(''), this.options.owner, LEASE_MS, Date.now(), RESUMABLE_FOR_MS, shardId)) as string[];
       if (found[0] === 'claimed') {
         const { savedAt: _, ...info } = JSON.parse(found[1]!) as SessionInfo & { savedAt: number };
-        return info;
+        // Redis is trusted with sessions, not with the bot's token: a resume (which carries the
+        // token) only ever goes to a gateway host this bot would connect to anyway.
+        if (typeof info.sessionId === 'string' && Number.isInteger(info.sequence) && this.options.trustedGateway(info.resumeURL)) return info;
+        await this.forget(info.sessionId);
+        return null;
       }
       let wait = Infinity;
       for (let i = 1; i + 2 < found.length; i += 3) {
