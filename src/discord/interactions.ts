@@ -2,8 +2,8 @@
 // by the person it was shown to, and turns any failure into a short ephemeral apology.
 import { type ButtonInteraction, DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type Interaction, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Command, CommandContext } from '../../commands/types.js';
-import { parseCustomId } from '../../commands/types.js';
+import type { Command, CommandContext } from './command.js';
+import { parseCustomId } from './command.js';
 import { type Replies, repliesFor } from './replies.js';
 
 /** A button that belongs to no command (the Stop button on an answer: stop-button.ts). */

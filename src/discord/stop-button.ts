@@ -13,7 +13,7 @@
 // keeps them in one cluster slot). Polling alone would cost a second of tokens on every Stop.
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type ButtonInteraction } from 'discord.js';
 import type { Logger } from 'pino';
-import { customId, parseCustomId } from '../../commands/types.js';
+import { customId, parseCustomId } from './command.js';
 import { StopRequested } from '../chat/stop.js';
 import type { RedisClient } from '../redis.js';
 import type { Replies } from './replies.js';
