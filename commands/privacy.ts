@@ -12,6 +12,7 @@ export default {
       sessionTtlMinutes: Math.round(settings.sessionTtlSeconds / 60),
       retentionDays: settings.retentionDays,
       logsMessageContent: settings.logsMessageContent,
+      moderation: settings.moderation ?? false,
     });
     await interaction.reply({ content, flags: MessageFlags.Ephemeral });
   },

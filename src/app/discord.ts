@@ -125,6 +125,7 @@ export async function wireDiscord(
         retentionDays: config.HISTORY_RETENTION_DAYS,
         ownerIds: config.OWNER_IDS,
         logsMessageContent: config.LOG_MESSAGE_CONTENT,
+        moderation: config.MODERATION !== 'off',
       },
       exports: new ExportLimiter(redis, { prefix }),
       erasure: new Erasure({ sessions, history, outbox, stream, personSettings, caches: [attachments] }),

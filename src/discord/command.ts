@@ -35,6 +35,8 @@ export interface ControlSettings {
   ownerIds: readonly string[];
   /** Whether logs hold what people write (LOG_MESSAGE_CONTENT), as /privacy tells them. */
   logsMessageContent: boolean;
+  /** Whether what people write is checked by OpenAI's moderation endpoint (MODERATION), as /privacy tells them. */
+  moderation?: boolean;
 }
 
 export interface Command {

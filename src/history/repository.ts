@@ -145,7 +145,7 @@ export class HistoryRepository {
     const rows = await this.orm.em
       .fork()
       .createQueryBuilder(Message)
-      .select(['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt', 'attachments'])
+      .select(['id', 'discordMessageId', 'userText', 'gptResponse', 'model', 'totalTokens', 'createdAt', 'stopped', 'attachments'])
       .where(after === null ? { user: discordUserId } : { user: discordUserId, id: { $gt: after } })
       .orderBy({ id: 'asc' })
       .limit(batchSize)

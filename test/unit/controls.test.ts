@@ -56,6 +56,11 @@ describe('what the controls say', () => {
   it('/privacy tells people when the operator logs what they write', () => {
     expect(en.privacy({ sessionTtlMinutes: 60, retentionDays: 0, logsMessageContent: true })).not.toEqual(en.privacy({ sessionTtlMinutes: 60, retentionDays: 0 }));
     expect(ko.privacy({ sessionTtlMinutes: 60, retentionDays: 0, logsMessageContent: true })).not.toEqual(ko.privacy({ sessionTtlMinutes: 60, retentionDays: 0 }));
+    // Where what people write goes, and whether a moderation check sees it first.
+    for (const r of [en, ko]) {
+      expect(r.privacy({ sessionTtlMinutes: 60, retentionDays: 0 })).toContain('OpenAI');
+      expect(r.privacy({ sessionTtlMinutes: 60, retentionDays: 0, moderation: true })).not.toEqual(r.privacy({ sessionTtlMinutes: 60, retentionDays: 0 }));
+    }
   });
 
   it('/stats fits one Discord message with many models, naming how many more there are', () => {

@@ -50,6 +50,17 @@ describe('history export files', () => {
     });
   });
 
+  it('marks an answer the person stopped, in both formats', async () => {
+    const items = [{ ...exchange(1), stopped: true }, exchange(2)];
+    const [md] = await collect('markdown', items, 1 << 20);
+    const sections = md!.data.toString('utf8').split('## ');
+    expect(sections[1]).toContain(`(gpt-3.5-turbo) ${en.history.stopped}:`);
+    expect(sections[2]).not.toContain(en.history.stopped);
+    const [json] = await collect('json', items, 1 << 20);
+    const parsed = JSON.parse(json!.data.toString('utf8')) as { stopped?: boolean }[];
+    expect(parsed.map((e) => e.stopped)).toEqual([true, undefined]);
+  });
+
   it('makes nothing of an empty history', async () => {
     expect(await collect('json', [], 4096)).toEqual([]);
   });

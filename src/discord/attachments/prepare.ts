@@ -126,5 +126,9 @@ export function prepareText(input: Buffer, maxChars: number, { partial = false }
 
 /** The text file as it goes into the turn: between markers that name it. */
 export function fileBlock(name: string, text: string, cut: boolean): string {
-  return `[file: ${name}]\n${text}${text.endsWith('\n') ? '' : '\n'}[end of file: ${name}${cut ? ', cut' : ''}]`;
+  // Neither the name nor the contents can close the block early and speak outside the file: the
+  // name loses brackets and line breaks, and an end marker inside the contents gets a word joiner.
+  const safeName = name.replace(/[[\]\r\n]/g, '_');
+  const body = text.replaceAll('[end of file', '[end of\u2060 file');
+  return `[file: ${safeName}]\n${body}${body.endsWith('\n') ? '' : '\n'}[end of file: ${safeName}${cut ? ', cut' : ''}]`;
 }

@@ -115,9 +115,10 @@ export const en = {
         : `Daily limit: ${number(cap)} tokens per 24 hours; the window starts with your next answer.`,
     note: 'These are counts only, without words, so they stay after /clear-history.',
   },
-  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent }: { sessionTtlMinutes: number; retentionDays: number; logsMessageContent?: boolean }) =>
+  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent, moderation }: { sessionTtlMinutes: number; retentionDays: number; logsMessageContent?: boolean; moderation?: boolean }) =>
     [
       '**What I keep about you, where, and for how long**',
+      `• **To answer you**, what you write (with the text of files and the pictures you send, and our conversation so far) goes to OpenAI's model${moderation ? ', and first to OpenAI’s moderation check; if it flags something, only the category is logged' : ''}.`,
       `• **Our current conversation**, so I can follow it: in Redis, forgotten ${sessionTtlMinutes} minutes after your last message, or at once with \`/logout\`.`,
       `• **Your saved exchanges** (what you wrote, the names, types and sizes of files you sent but never their content, my answers, when, the model and token counts) and your Discord username: in PostgreSQL, for \`/history\`. ${
         retentionDays ? `Each exchange is deleted ${plural(retentionDays, 'day')} after it was written; your name goes with your last one.` : 'They are kept until you delete them.'

@@ -108,9 +108,10 @@ export const ko: Replies = {
         : `하루 한도: 24시간마다 토큰 ${number(cap)}개. 다음 답변부터 구간이 시작돼요.`,
     note: '글 내용 없이 숫자만 남기므로 /clear-history 뒤에도 남아요.',
   },
-  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent }) =>
+  privacy: ({ sessionTtlMinutes, retentionDays, logsMessageContent, moderation }) =>
     [
       '**내가 무엇을, 어디에, 얼마나 오래 보관하는지**',
+      `• **답하기 위해** 내가 쓴 글(보낸 파일의 글과 사진, 지금까지의 대화 포함)을 OpenAI 모델에 보내요${moderation ? '. 그 전에 OpenAI의 내용 검사도 거치며, 문제가 있으면 분류만 로그에 남아요' : ''}.`,
       `• **지금 대화**: 대화를 이어가려고 Redis에 두고, 마지막 메시지 뒤 ${sessionTtlMinutes}분이 지나거나 \`/logout\` 을 하면 바로 잊어요.`,
       `• **저장된 대화** (내가 쓴 글, 보낸 파일의 이름·형식·크기(내용은 저장하지 않아요), 답변, 시각, 모델, 토큰 수)와 Discord 사용자 이름: \`/history\` 를 위해 PostgreSQL에 저장해요. ${
         retentionDays ? `각 대화는 쓰인 지 ${retentionDays}일이 지나면 지워지고, 이름은 마지막 대화와 함께 지워져요.` : '직접 지울 때까지 보관해요.'
