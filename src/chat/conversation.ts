@@ -161,9 +161,14 @@ export class ConversationService {
     const sees = this.options.vision ? acceptsImages(model, this.options.vision.mode) : false;
     const content = [message.text, message.files].filter(Boolean).join('\n\n');
     const newest: Turn = { role: 'user', content, ...(sees && message.images?.length ? { images: message.images } : {}) };
-    const turns = ageImages([...prompt, newest], this.options.vision?.memoryTurns ?? 0, { keep: sees });
-    let fit = fitToBudget(turns, this.options.contextTokenBudget, count);
-    if (!fit.ok && newest.images) fit = fitToBudget([...turns.slice(0, -1), inLowDetail(turns.at(-1)!)], this.options.contextTokenBudget, count);
+    const budget = this.options.contextTokenBudget;
+    const turns = sees ? [...prompt, newest] : ageImages([...prompt, newest], 0, { keep: false });
+    let fit = fitToBudget(turns, budget, count);
+    // Pictures older than IMAGE_MEMORY_TURNS go when the context is trimmed, not before: between trims
+    // every request starts with the same bytes, so the provider's prompt cache applies to them.
+    const trimmed = !fit.ok || fit.dropped > 0 || fit.turns.some((turn, i) => turn !== turns[i]);
+    if (sees && trimmed) fit = fitToBudget(ageImages(turns, this.options.vision?.memoryTurns ?? 0), budget, count);
+    if (!fit.ok && newest.images) fit = fitToBudget([...ageImages(turns, this.options.vision?.memoryTurns ?? 0).slice(0, -1), inLowDetail(turns.at(-1)!)], budget, count);
     if (!fit.ok) throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     const { images } = this.deps;
     return sees && images ? { ...fit, turns: await showImages(fit.turns, (image) => images.load(image)) } : fit;

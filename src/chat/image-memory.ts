@@ -2,11 +2,11 @@
 //
 // The session in Redis never holds an image: a turn keeps a reference to it (the Discord message and
 // attachment, ~200 bytes) and the size it was sent at, and the image is fetched again (and prepared
-// the same way, so the request is byte-identical) when a later request includes that turn. For the
-// next IMAGE_MEMORY_TURNS turns the model still sees it; after that, or as soon as the context must
-// be trimmed, it becomes a short placeholder ("[image: cat.png]"). Both happen to all aged images at
-// once and never otherwise, so between those moments every request starts with the same bytes and
-// the provider's prompt cache applies. (A downscaled copy kept in the session instead would cost
+// the same way, so the request is byte-identical) when a later request includes that turn. When the
+// context must be trimmed, images older than IMAGE_MEMORY_TURNS turns become short placeholders
+// ("[image: cat.png]"), all at once, before any older image or turn goes (context.ts); never between
+// trims, so between them every request starts with the same bytes and the provider's prompt cache
+// applies. (A downscaled copy kept in the session instead would cost
 // ~30–60 kB of Redis per image, rewritten with the session on every message.)
 import type { Turn, TurnImage } from './types.js';
 

@@ -72,18 +72,23 @@ describe('pictures, with a model that sees them', () => {
     expect(await sizeOf(user.images![0]!.url)).toEqual({ width: 800, height: 600, format: 'png' });
   });
 
-  it('keeps a picture for IMAGE_MEMORY_TURNS more turns by reference only, then a placeholder; the session holds no image', async () => {
+  it('keeps a picture by reference while the conversation fits, the prompt unchanged; at the next trim, older than IMAGE_MEMORY_TURNS, it becomes a placeholder', async () => {
     const cy = w.discord.user('cy');
     await w.ask(cy, 'Remember this one', { files: [{ name: 'red.png', content: png, contentType: 'image/png' }] });
     await w.ask(cy, 'What was in it?');
-    expect(imagesIn(lastRequest())).toHaveLength(1);
-    expect(lastRequest().messages.find((m) => m.content.startsWith('Remember this one'))!.images).toHaveLength(1);
     await w.ask(cy, 'And now?');
-    expect(imagesIn(lastRequest())).toEqual([]);
-    expect(lastRequest().messages.map((m) => m.content)).toContain('Remember this one\n[image: red.png]');
+    // Within the budget: still there, and the request starts exactly as the one before did.
+    const [before, after] = w.openai.requests.slice(-2);
+    expect(imagesIn(after!)).toHaveLength(1);
+    expect(after!.messages.slice(0, before!.messages.length)).toEqual(before!.messages);
     const session = (await w.redis.redis.get(`${w.redis.prefix}session:{${cy.id}}`))!;
     expect(session).not.toContain('base64');
     expect(session.length).toBeLessThan(2000);
+    // A long message makes the context trim: the picture goes first (its words stay), no turn is dropped.
+    await w.ask(cy, `Long one: ${'word '.repeat(700)}`);
+    expect(imagesIn(lastRequest())).toEqual([]);
+    expect(lastRequest().messages.map((m) => m.content)).toContain('Remember this one\n[image: red.png]');
+    expect(lastRequest().messages.map((m) => m.content)).toContain('What was in it?');
   });
 
   it('swaps older pictures for placeholders first when the token budget is reached, keeping the words', async () => {
