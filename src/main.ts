@@ -23,7 +23,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   // The health port first: a second replica on this machine with the same settings stops here,
   // before migrating or connecting to anything.
   if (config.HTTP_PORT) startup.begin('http', logger);
-  const ops = config.HTTP_PORT ? await listenOps({ host: config.HTTP_HOST, port: config.HTTP_PORT }) : null;
+  const ops = config.HTTP_PORT ? await listenOps({ host: config.HTTP_HOST, port: config.HTTP_PORT === 'auto' ? 0 : config.HTTP_PORT }) : null;
   if (ops) logger.info({ host: config.HTTP_HOST, port: ops.port }, 'health and metrics listening');
 
   const storage = await openStorage(config, logger, startup, () => metrics.outboxDeadLetters.inc());

@@ -75,7 +75,8 @@ export const configSchema = z.object({
   MODERATION_MODEL: z.string().trim().min(1).default('omni-moderation-latest'),
   /** Discord user ids of the bot's operators (for /stats). */
   OWNER_IDS: discordIds(),
-  HTTP_PORT: int(0, 8080).pipe(z.number().max(65535)),
+  /** The health server's port: a number, `auto` (any free port, reported in the log), or 0 (off). */
+  HTTP_PORT: z.union([z.literal('auto'), int(0, 8080).pipe(z.number().max(65535))]).default(8080),
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SHUTDOWN_GRACE_MS: int(0, 15_000),
   REDELIVER_AFTER_MS: int(1000, 15_000),

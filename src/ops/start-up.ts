@@ -72,7 +72,7 @@ export class StartupProgress {
         return `${where}: ${messageOf(this.emitted) || message}. Check REDIS_URL.`;
       }
       case 'http': {
-        if (has('EADDRINUSE')) return `HTTP_PORT ${c.HTTP_PORT} is in use on ${c.HTTP_HOST} (set HTTP_PORT to a free port, or 0 to turn the health server off).`;
+        if (has('EADDRINUSE')) return `HTTP_PORT ${c.HTTP_PORT} is in use on ${c.HTTP_HOST} (set HTTP_PORT to a free port, auto for any free one (reported in the log), or 0 to turn the health server off).`;
         if (has('EACCES')) return `HTTP_PORT ${c.HTTP_PORT} needs privileges this process lacks (set HTTP_PORT above 1023, or 0 to turn the health server off).`;
         if (has('EADDRNOTAVAIL', 'ENOTFOUND')) return `HTTP_HOST ${c.HTTP_HOST} is not an address of this machine (set HTTP_HOST, e.g. 127.0.0.1, or 0.0.0.0 for every interface).`;
         return `the health server on HTTP_HOST ${c.HTTP_HOST}, HTTP_PORT ${c.HTTP_PORT}: ${message}.`;

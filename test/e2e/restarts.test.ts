@@ -77,6 +77,14 @@ describe('a restart', () => {
     expect(caught.found).toBe(1);
   }, 60_000);
 
+  it('a replica with HTTP_PORT=auto starts next to another on this machine and names its port', async () => {
+    const second = await w.launch({ HTTP_PORT: 'auto' });
+    const listening = await second.waitForLog((l) => l.msg === 'health and metrics listening');
+    expect(listening.port).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${listening.port}/healthz`)).status).toBe(200);
+    await second.stop('SIGTERM');
+  }, 60_000);
+
   it('a rolling restart of two replicas while DMs keep arriving: nothing lost, nothing doubled', async () => {
     await w.launch();
     expect(live()).toHaveLength(2);

@@ -90,11 +90,11 @@ describe('start-up failures name what to change', () => {
     expect(run.steps.slice(-1)).toEqual(['connecting to Redis']);
   });
 
-  it('the health port taken: names HTTP_PORT and how to turn the server off', async () => {
+  it('the health port taken: names HTTP_PORT, auto and how to turn the server off', async () => {
     const port = await listen(createServer());
     const run = await startUp({ HTTP_PORT: String(port) });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`Start-up failed: HTTP_PORT ${port} is in use on 127.0.0.1 (set HTTP_PORT to a free port, or 0 to turn the health server off).\n`);
+    expect(run.stderr).toBe(`Start-up failed: HTTP_PORT ${port} is in use on 127.0.0.1 (set HTTP_PORT to a free port, auto for any free one (reported in the log), or 0 to turn the health server off).\n`);
     // A second replica on one machine stops before doing anything: no database, no migration.
     expect(run.steps).toEqual(['starting the health and metrics server']);
   });
