@@ -14,11 +14,14 @@ const CONFIRM_FOR_MS = 5 * 60_000;
 
 export default {
   data: define(new SlashCommandBuilder().setName(NAME), 'clearHistory'),
-  async execute(interaction, { history }) {
+  async execute(interaction, { history, erasure }) {
     const r = repliesFor(interaction.locale);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const { count, newestId } = await history.summary(interaction.user.id);
     if (count === 0 || newestId === null) {
+      // No saved exchange to confirm over, but words may still be held elsewhere (a conversation,
+      // standing instructions, an exchange on its way to PostgreSQL): they go at once.
+      await erasure.erase(interaction.user.id, null);
       await interaction.editReply({ content: r.clear.nothing });
       return;
     }

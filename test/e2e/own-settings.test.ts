@@ -133,4 +133,11 @@ describe('/instructions', () => {
     expect((await w.discord.commandReply(hal, 'instructions', sub('clear'))).content).toBe(en.instructions.cleared);
     expect((await w.discord.commandReply(hal, 'instructions', sub('show'))).content).toBe(en.instructions.none);
   });
+
+  it('are gone after /clear-history even with no saved exchange to delete', async () => {
+    const ida = w.discord.user('ida');
+    await w.discord.commandReply(ida, 'instructions', sub('set', [{ name: 'text', type: STRING, value: RULE }]));
+    expect((await w.discord.commandReply(ida, 'clear-history')).content).toBe(en.clear.nothing);
+    expect((await w.discord.commandReply(ida, 'instructions', sub('show'))).content).toBe(en.instructions.none);
+  });
 });

@@ -67,7 +67,7 @@ export const en = {
   clear: {
     confirm: (count: number, expiresAt: Date) =>
       `Delete all ${plural(count, 'saved exchange')}, our current conversations and everything else I keep about what you wrote? This can't be undone. Messages you send after this stay. This button works until ${when(expiresAt)}.`,
-    nothing: "You don't have any saved history, so there's nothing to delete.",
+    nothing: "You don't have any saved history. I've still forgotten our current conversation and your standing instructions, so none of your words is kept.",
     confirmButton: 'Delete everything',
     cancelButton: 'Cancel',
     done: (count: number) => `Deleted ${plural(count, 'exchange')} and forgot our conversations. Nothing you wrote before this is kept.`,

@@ -61,7 +61,7 @@ export const ko: Replies = {
   clear: {
     confirm: (count, expiresAt) =>
       `저장된 대화 ${count}개와 지금 대화, 그리고 내가 쓴 내용으로 남아 있는 모든 것을 지울까요? 되돌릴 수 없어요. 이 뒤에 보내는 메시지는 남아요. 이 버튼은 ${when(expiresAt)}까지 쓸 수 있어요.`,
-    nothing: '저장된 기록이 없어서 지울 것이 없어요.',
+    nothing: '저장된 기록은 없어요. 그래도 지금 대화와 지시 사항은 잊었어요. 내가 쓴 글은 아무것도 남지 않아요.',
     confirmButton: '모두 지우기',
     cancelButton: '취소',
     done: (count) => `대화 ${count}개를 지우고 대화 내용도 잊었어요. 이전에 쓴 내용은 아무것도 남지 않아요.`,
