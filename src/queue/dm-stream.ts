@@ -67,7 +67,8 @@ const RATE_WINDOW_MS = 60_000;
 
 // KEYS: stream, offer, order, rate, last handled (hash), last handled at (sorted set). ARGV: offer
 // TTL, order TTL, job, refusal decided at intake ('' = none), messages per minute (0 = no limit), rate
-// window ms, channel id, message id, message time (ms), server id ('' in DMs).
+// window ms, channel id, message id, message time (ms), server id ('' in DMs), the thread the answer
+// opens ('' if none).
 // Keeps the first offer of a message only, and decides there — once, by the replica whose offer won —
 // whether it counts against the person's per-minute limit (every message does, notices included) and
 // whether it is answered: an over-limit message is refused (the first one in a window with a notice,
@@ -76,12 +77,17 @@ const RATE_WINDOW_MS = 60_000;
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
 -- The newest message handled per channel (ids and times only), where a catch-up after an outage starts.
-local before = redis.call('hget', KEYS[5], ARGV[7])
-local beforeId = before and string.match(before, '^%d+') or ''
-if #ARGV[8] > #beforeId or (#ARGV[8] == #beforeId and ARGV[8] > beforeId) then
-  redis.call('hset', KEYS[5], ARGV[7], ARGV[8] .. ' ' .. ARGV[10])
-  redis.call('zadd', KEYS[6], ARGV[9], ARGV[7])
+-- A mention that opens a thread marks the thread too (its id is the message's): replies there count.
+local function mark(channel)
+  local before = redis.call('hget', KEYS[5], channel)
+  local beforeId = before and string.match(before, '^%d+') or ''
+  if #ARGV[8] > #beforeId or (#ARGV[8] == #beforeId and ARGV[8] > beforeId) then
+    redis.call('hset', KEYS[5], channel, ARGV[8] .. ' ' .. ARGV[10])
+    redis.call('zadd', KEYS[6], ARGV[9], channel)
+  end
 end
+mark(ARGV[7])
+if ARGV[11] ~= '' then mark(ARGV[11]) end
 local limit = tonumber(ARGV[5])
 if limit > 0 then
   local n = redis.call('incr', KEYS[4])
@@ -224,6 +230,7 @@ export class DmStream {
       job.messageId,
       job.createdAt,
       job.guildId ?? '',
+      job.openThread ? job.messageId : '',
     );
     return id !== null;
   }
