@@ -61,6 +61,7 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
     await budget?.retire();
     // Resumable: the next process to start resumes the session, and Discord replays what came meanwhile.
     await bot.gateway.closeForRestart().catch((error: unknown) => logger.warn({ err: error }, 'gateway session not handed over; the next start opens a new one'));
+    discord.client.removeAllListeners();
     storage.outbox.stop();
     bot.stops.stop();
     await storage.retention.stop();
@@ -78,8 +79,10 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   await bot.gateway.connect();
   startup.done();
   try {
-    const application = (await discord.client.rest.get(Routes.currentApplication())) as APIApplication;
-    if (config.DEPLOY_COMMANDS_ON_START) await registerCommands(discord.client.rest, { models: chat.models }, application.id);
+    if (config.DEPLOY_COMMANDS_ON_START) {
+      const application = (await discord.client.rest.get(Routes.currentApplication())) as APIApplication;
+      await registerCommands(discord.client.rest, { models: chat.models }, application.id);
+    }
   } catch (error) {
     logger.error({ err: error }, 'slash command registration failed; DMs still work');
   }

@@ -1,6 +1,6 @@
 // Answers one message taken from the shared stream, on whichever replica took it. The pipeline:
 //   refused when queued? → answerRefused (a notice, nothing else)
-//   otherwise: the person's lock → where to reply → preface (late answer) → read attachments →
+//   otherwise: the person's lock → where to reply → read attachments → preface (late answer, notes) →
 //   admit (given up, token cap, something to answer) → compose the model's answer (streamed into
 //   Discord as it is written) or a failure's notice → show it (and store the exchange meanwhile) →
 //   release the lock → finish the stream entry (the person's next message may go).

@@ -92,6 +92,14 @@ export class StreamingReply {
     if (this.failed) throw this.failed instanceof Error ? this.failed : new Error('showing the answer failed', { cause: this.failed });
   }
 
+  /**
+   * The model failed midway: what was shown stays as it is, without the Stop button, and nothing is
+   * edited after this (a notice follows). Never throws: the failure itself is what matters.
+   */
+  async settle(): Promise<void> {
+    if (this.started) await this.finish(this.text).catch(() => undefined);
+  }
+
   private enqueue(final: boolean): void {
     this.flushQueued = true;
     this.chain = this.chain

@@ -112,6 +112,17 @@ describe('StreamingReply with the Stop button', () => {
     expect(requests).toEqual(['post 0 [stop]: 9 chars', 'edit 0 [no stop]: 9 chars']);
   });
 
+  it('takes it off when the model fails midway, keeping the words shown, and edits nothing after', async () => {
+    const { requests, post } = buttons();
+    const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => true });
+    reply.push('Half an ans');
+    await sleep(20);
+    reply.push('wer'); // an edit is due at the steady pace
+    await reply.settle();
+    await sleep(120);
+    expect(requests).toEqual(['post 0 [stop]: 11 chars', 'edit 0 [no stop]: 14 chars']);
+  });
+
   it('shows none when there is no budget to spare for it', async () => {
     const { requests, post } = buttons();
     const reply = new StreamingReply(post, { editIntervalMs: 50, firstPostHoldMs: 0, stopButton: () => false });

@@ -4,6 +4,7 @@
 // Discord refusing the first words for good, or the person pressing Stop, cuts the model off too.
 import type { Logger } from 'pino';
 import type { IncomingMessage, Reply } from '../../chat/conversation.js';
+import { LeaseLost } from '../../chat/session-store.js';
 import type { Lease } from '../../chat/user-lock.js';
 import type { Replies } from '../replies.js';
 import type { ReplyTarget } from '../reply-target.js';
@@ -50,6 +51,11 @@ export async function composeAnswer(
   try {
     const reply = await deps.conversation.answer(message, lease, onDelta, cut.signal);
     return streaming?.started ? { ...reply, streamed: streaming } : reply;
+  } catch (error) {
+    // Failed after its first words: they stay, the button goes, and no pending edit follows the
+    // notice. (Taken over by another replica: that one shows the answer.)
+    if (!(error instanceof LeaseLost)) await streaming?.settle();
+    throw error;
   } finally {
     typing.stop();
     stop?.end();

@@ -14,8 +14,11 @@ import type { RawMessage } from '../intake.js';
 // (the gateway delivers what comes after), and a busy server channel at most this many pages.
 const PAGE = 100;
 const MAX_PAGES_PER_CHANNEL = 10;
-// One catch-up at a time across replicas (replicas coming back together would each read everything).
-const LOCK_MS = 10 * 60_000;
+// One catch-up at a time across replicas (replicas coming back together would each read everything),
+// through a lock its holder renews as it reads; a killed holder's lapses within LOCK_MS.
+const LOCK_MS = 60_000;
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 const DISCORD_EPOCH = 1_420_070_400_000n;
 
 export interface CatchUpDeps {
@@ -32,16 +35,26 @@ export interface CatchUpDeps {
 
 export interface CatchUpOptions {
   hours: number;
-  /** The key of the lock that lets one replica catch up at a time. */
+  /** The key of the lock that lets one replica catch up at a time, and this replica's name in it. */
   lockKey: string;
+  owner: string;
+  /**
+   * Set while a catch-up is unfinished (to the time it reads up to): a replica stopped or killed
+   * midway leaves it, and the next start finishes the work even if it resumes its session.
+   */
+  pendingKey: string;
+  /** Stops reading (this replica is shutting down); what is left stays pending. */
+  signal?: AbortSignal;
   /** REST requests per second this may spend. */
   requestsPerSecond: number;
 }
 
 export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions, until = Date.now()): Promise<{ channels: number; found: number } | null> {
   const { redis, keys } = deps;
-  if ((await redis.set(options.lockKey, '1', 'PX', LOCK_MS, 'NX')) !== 'OK') return null;
+  if ((await redis.set(options.lockKey, options.owner, 'PX', LOCK_MS, 'NX')) !== 'OK') return null;
+  let finished = false;
   try {
+    await redis.set(options.pendingKey, String(until), 'PX', options.hours * 3_600_000 || LOCK_MS);
     const since = until - options.hours * 3_600_000;
     // Older marks can no longer lead anywhere: dropped (they hold ids and times only).
     const old = await redis.zrangebyscore(keys.lastHandledAt, '-inf', `(${since}`);
@@ -58,13 +71,17 @@ export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions, until 
     const gap = 1000 / Math.max(0.1, options.requestsPerSecond);
     let found = 0;
     for (const { channelId, mark } of order) {
+      if (options.signal?.aborted) return { channels: channels.length, found };
       if (!mark) continue;
+      await redis.eval(RENEW, 1, options.lockKey, options.owner, LOCK_MS);
       const [lastId, guildId] = mark.split(' ');
       found += await readChannel(deps, channelId, lastId!, guildId || undefined, { since, before, gap, pages: guildId ? MAX_PAGES_PER_CHANNEL : Infinity });
     }
+    finished = true;
     return { channels: channels.length, found };
   } finally {
-    await redis.del(options.lockKey);
+    if (finished) await redis.del(options.pendingKey);
+    await redis.eval(RELEASE, 1, options.lockKey, options.owner);
   }
 }
 

@@ -43,7 +43,7 @@ export interface GatewayOptions {
   shards: number | 'auto';
   /** How soon a dead replica's shards are taken over. */
   shardLeaseMs: number;
-  catchUp: Omit<CatchUpOptions, 'lockKey'> & { keys: CatchUpDeps['keys'] };
+  catchUp: Omit<CatchUpOptions, 'lockKey' | 'owner' | 'pendingKey' | 'signal'> & { keys: CatchUpDeps['keys'] };
   /** The host of DISCORD_API_URL, when the bot talks to a Discord-compatible server other than Discord. */
   apiHost?: string | undefined;
 }
@@ -112,21 +112,29 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     });
     // A fresh DM session (READY) starts from now: what was written while no session was open, and no
     // other replica held one, is read back over REST.
-    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Ready, () => void catchUpIfAlone(sessions, Date.now()));
+    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Ready, () => void catchUpIfNeeded(sessions, Date.now()));
+    // A catch-up a predecessor left unfinished is finished even when its session was resumed.
+    if (shardId === 0) connection.manager.on(WebSocketShardEvents.Resumed, () => void catchUpIfNeeded(sessions, Date.now(), { onlyPending: true }));
     return connection;
   }
 
   let catchingUp = false;
-  async function catchUpIfAlone(sessions: GatewaySessions, sessionStart: number): Promise<void> {
-    if (options.catchUp.hours <= 0 || catchingUp) return;
+  const stopCatchUp = new AbortController();
+  const pendingKey = `${options.prefix}{gateway}:catch-up:pending`;
+  /** Catches up, unless other replicas held the gateway meanwhile and nothing is left pending. */
+  async function catchUpIfNeeded(sessions: GatewaySessions, sessionStart: number, { onlyPending = false } = {}): Promise<void> {
+    if (options.catchUp.hours <= 0 || catchingUp || stopping) return;
     catchingUp = true;
     try {
-      if ((await sessions.othersHolding(0)) > 0) return logger.debug('other replicas held the gateway meanwhile; no catch-up needed');
+      // Left unfinished by a replica stopped or killed midway: finished now, whoever holds the gateway.
+      const pending = await deps.redis.get(pendingKey);
+      if (!pending && onlyPending) return;
+      if (!pending && (await sessions.othersHolding(0)) > 0) return logger.debug('other replicas held the gateway meanwhile; no catch-up needed');
       const started = Date.now();
       const result = await catchUp(
         { redis: deps.redis, rest: deps.rest, logger, keys: options.catchUp.keys, intake: deps.intake, onFound: () => metrics.caughtUp.inc() },
-        { ...options.catchUp, lockKey: `${options.prefix}{gateway}:catch-up` },
-        sessionStart,
+        { ...options.catchUp, lockKey: `${options.prefix}{gateway}:catch-up`, owner: options.owner, pendingKey, signal: stopCatchUp.signal },
+        pending ? Math.max(Number(pending), sessionStart) : sessionStart,
       );
       if (result) logger.info({ ...result, durationMs: Date.now() - started }, 'caught up on messages written while the gateway was away');
       else logger.debug('another replica is catching up');
@@ -155,8 +163,9 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     if (!lost.length && !gained.length && leased.size > share) {
       const extra = Math.max(...leased.keys());
       handedOn.set(extra, now + 2 * options.shardLeaseMs);
-      await leased.get(extra)?.closeForRestart();
-      leased.delete(extra);
+      const connection = leased.get(extra);
+      leased.delete(extra); // first: its closing must not count as this replica being down
+      await connection?.closeForRestart();
       await leases.release(extra, shardCount);
       logger.info({ shardId: extra, shardCount }, 'gateway shard handed to another replica');
     }
@@ -182,7 +191,15 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     primary = open(0);
     await primary.connect();
     await balance();
-    balancer = setInterval(() => void balance().catch((error: unknown) => logger.warn({ err: error }, 'gateway shards not balanced')), Math.max(500, options.shardLeaseMs / 3));
+    // One round at a time: a hand-on can take longer than the interval.
+    let balancing = false;
+    balancer = setInterval(() => {
+      if (balancing) return;
+      balancing = true;
+      balance()
+        .catch((error: unknown) => logger.warn({ err: error }, 'gateway shards not balanced'))
+        .finally(() => (balancing = false));
+    }, Math.max(500, options.shardLeaseMs / 3));
     balancer.unref();
   }
 
@@ -215,9 +232,16 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     up,
     async closeForRestart() {
       stopping = true;
+      stopCatchUp.abort();
       clearInterval(balancer);
-      await Promise.all([primary, ...leased.values()].map(async (connection) => connection?.closeForRestart()));
-      for (const shardId of leased.keys()) await leases.release(shardId, shardCount);
+      try {
+        const closed = await Promise.allSettled([primary, ...leased.values()].map(async (connection) => connection?.closeForRestart()));
+        const failed = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+        if (failed) throw failed.reason;
+      } finally {
+        // Whatever became of a session, the shards are free for another replica at once.
+        for (const shardId of leased.keys()) await leases.release(shardId, shardCount).catch(() => undefined);
+      }
     },
   };
 }
