@@ -4,10 +4,7 @@
 // short, so a replica that dies holding it frees it within seconds; the token also fences writes
 // (see SessionStore.commit): a holder that lost the lock cannot overwrite the session.
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis.js';
-
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+import { type RedisClient, releaseIfOwner, renewIfOwner } from '../redis.js';
 
 export interface UserLockOptions {
   prefix: string;
@@ -54,7 +51,7 @@ export class UserLock {
       pause = Math.min(pause * 2, 200);
     }
     const renew = setInterval(() => {
-      this.redis.eval(RENEW, 1, key, token, this.options.ttlMs).catch(() => undefined);
+      renewIfOwner(this.redis, key, token, this.options.ttlMs).catch(() => undefined);
     }, Math.max(this.options.ttlMs / 3, 50));
     renew.unref();
     let released = false;
@@ -66,7 +63,7 @@ export class UserLock {
         if (released) return;
         released = true;
         clearInterval(renew);
-        await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined); // expires on its own otherwise
+        await releaseIfOwner(this.redis, key, token).catch(() => undefined); // expires on its own otherwise
       },
     };
   }

@@ -42,25 +42,29 @@ export type RawMessage = APIMessage & { guild_id?: string };
 /** What the intake needs to know of a server channel: whether it is a thread, and who started it. */
 export type ChannelLookup = (channelId: string) => Promise<{ thread: boolean; ownerId?: string | null } | null>;
 
-/** Whether the bot should answer this message at all. */
-async function isForMe(message: RawMessage, botId: string, guildMode: IntakeOptions['guildMode'], channelOf: ChannelLookup): Promise<boolean> {
-  if (message.author.bot || message.author.id === botId) return false;
+/**
+ * Whether the bot should answer this message at all, and where: null if not; otherwise whether the
+ * answer opens a thread (a mention in a server channel rather than in one of the bot's threads).
+ */
+async function placeFor(message: RawMessage, botId: string, guildMode: IntakeOptions['guildMode'], channelOf: ChannelLookup): Promise<{ openThread: boolean } | null> {
+  if (message.author.bot || message.author.id === botId) return null;
   // What people write (and their replies); joins, pins, calls and the like are the system's.
-  if (message.type !== MessageType.Default && message.type !== MessageType.Reply) return false;
+  if (message.type !== MessageType.Default && message.type !== MessageType.Reply) return null;
   // No server: a DM (group DMs cannot include bots).
-  if (!message.guild_id) return true;
-  if (guildMode !== 'mention' || !message.mentions.some((user) => user.id === botId)) return false;
+  if (!message.guild_id) return { openThread: false };
+  if (guildMode !== 'mention' || !message.mentions.some((user) => user.id === botId)) return null;
   const channel = await channelOf(message.channel_id);
   // Unknown (Discord did not say): not answered, rather than answered in someone else's thread.
-  if (!channel) return false;
-  return !channel.thread || channel.ownerId === botId;
+  if (!channel) return null;
+  if (!channel.thread) return { openThread: true };
+  return channel.ownerId === botId ? { openThread: false } : null;
 }
 
 function stripMention(content: string, botId: string): string {
   return content.replaceAll(`<@${botId}>`, '').replaceAll(`<@!${botId}>`, '').trim();
 }
 
-async function toJob(message: RawMessage, botId: string, channelOf: ChannelLookup): Promise<DmJob> {
+function toJob(message: RawMessage, botId: string, { openThread }: { openThread: boolean }): DmJob {
   const guildId = message.guild_id;
   return {
     messageId: message.id,
@@ -68,7 +72,7 @@ async function toJob(message: RawMessage, botId: string, channelOf: ChannelLooku
     username: message.author.username,
     channelId: message.channel_id,
     ...(guildId ? { guildId } : {}),
-    ...(guildId && !(await channelOf(message.channel_id))?.thread ? { openThread: true } : {}),
+    ...(openThread ? { openThread: true } : {}),
     text: cleanText(guildId ? stripMention(message.content, botId) : message.content),
     createdAt: Date.parse(message.timestamp),
     queuedAt: Date.now(),
@@ -94,8 +98,9 @@ export function createIntake(
 
   /** Returns whether this call put the message on the stream. */
   return async function onMessage(message: RawMessage): Promise<boolean> {
-    if (!(await isForMe(message, botId, options.guildMode, channelOf))) return false;
-    const job = await toJob(message, botId, channelOf);
+    const place = await placeFor(message, botId, options.guildMode, channelOf);
+    if (!place) return false;
+    const job = toJob(message, botId, place);
     try {
       const refusal = refusalOf(job, options, allowed);
       const queued = await stream.enqueue(job, { refusal, ratePerMinute: options.ratePerMinute });

@@ -158,18 +158,8 @@ export class HistoryRepository {
   }
 }
 
-function toStored(row: {
-  id: string;
-  discordMessageId: string;
-  userText: string;
-  gptResponse: string;
-  model: string;
-  totalTokens: number;
-  createdAt: Date;
-  channelId?: string | null;
-  stopped?: boolean;
-  attachments?: AttachmentMeta[] | null;
-}): StoredExchange {
+/** A row as read (its attachments column may be null) as the exchange the callers see. */
+function toStored(row: Omit<StoredExchange, 'attachments'> & { attachments?: AttachmentMeta[] | null }): StoredExchange {
   return {
     ...(row.channelId ? { channelId: row.channelId } : {}),
     ...(row.attachments?.length ? { attachments: row.attachments } : {}),

@@ -6,10 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { RedisClient } from '../redis.js';
+import { type RedisClient, releaseIfOwner, renewIfOwner } from '../redis.js';
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const DAY_MS = 86_400_000;
 
 export interface RetentionOptions {
@@ -81,7 +79,7 @@ export class HistoryRetention {
         batch = await this.run('delete from messages where id in (select id from messages where created_at < ? order by created_at limit ?)', [cutoff, this.batchRows]);
         deleted += batch;
         // Lost the lock (this replica froze past its expiry): whoever holds it now carries on.
-        if (!(await redis.eval(RENEW, 1, key, token, this.lockMs))) return deleted;
+        if (!(await renewIfOwner(redis, key, token, this.lockMs))) return deleted;
       }
       // The name was only kept alongside exchanges. The row itself stays: settings may hang off it.
       for (let batch = this.batchRows; batch === this.batchRows && !this.stopped; ) {
@@ -92,7 +90,7 @@ export class HistoryRetention {
       }
       return deleted;
     } finally {
-      await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      await releaseIfOwner(redis, key, token).catch(() => undefined);
     }
   }
 

@@ -7,7 +7,7 @@
 // https://discord.com/developers/docs/resources/message#get-channel-messages
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
-import type { RedisClient } from '../../redis.js';
+import { type RedisClient, releaseIfOwner, renewIfOwner } from '../../redis.js';
 import type { RawMessage } from '../intake.js';
 
 // Discord returns at most 100 messages a request. A channel is read up to when the new session began
@@ -17,8 +17,6 @@ const MAX_PAGES_PER_CHANNEL = 10;
 // One catch-up at a time across replicas (replicas coming back together would each read everything),
 // through a lock its holder renews as it reads; a killed holder's lapses within LOCK_MS.
 const LOCK_MS = 60_000;
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 const DISCORD_EPOCH = 1_420_070_400_000n;
 
 export interface CatchUpDeps {
@@ -73,7 +71,7 @@ export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions, until 
     for (const { channelId, mark } of order) {
       if (options.signal?.aborted) return { channels: channels.length, found };
       if (!mark) continue;
-      await redis.eval(RENEW, 1, options.lockKey, options.owner, LOCK_MS);
+      await renewIfOwner(redis, options.lockKey, options.owner, LOCK_MS);
       const [lastId, guildId] = mark.split(' ');
       found += await readChannel(deps, channelId, lastId!, guildId || undefined, { since, before, gap, pages: guildId ? MAX_PAGES_PER_CHANNEL : Infinity });
     }
@@ -81,7 +79,7 @@ export async function catchUp(deps: CatchUpDeps, options: CatchUpOptions, until 
     return { channels: channels.length, found };
   } finally {
     if (finished) await redis.del(options.pendingKey);
-    await redis.eval(RELEASE, 1, options.lockKey, options.owner);
+    await releaseIfOwner(redis, options.lockKey, options.owner);
   }
 }
 

@@ -10,7 +10,7 @@
 // The sequence saved is the last one whose event was handled (put on the stream), never one ahead:
 // a resume then replays a little twice at worst (the stream keeps one copy), never skips an event.
 // Saved at most once per SAVE_EVERY_MS, not once per event.
-import type { RedisClient } from '../../redis.js';
+import { type RedisClient, releaseIfOwner } from '../../redis.js';
 
 /** What @discordjs/ws keeps about a session (its SessionInfo). */
 export interface SessionInfo {
@@ -64,8 +64,6 @@ redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('hset', KEYS[1], ARGV[3], ARGV[4])
 return 1`;
 
-// KEYS: lease. ARGV: owner. Lets go of a lease this process holds.
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
 /**
  * The session hooks of one process's @discordjs/ws manager (`retrieveSessionInfo`/`updateSessionInfo`),
@@ -160,7 +158,7 @@ export class GatewaySessions {
     const until = Date.now() + waitMs;
     while ([...this.inFlight.values()].some((set) => set.size > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     await this.save();
-    for (const info of this.current.values()) await this.redis.eval(RELEASE, 1, this.leaseKey(info.sessionId), this.options.owner);
+    for (const info of this.current.values()) await releaseIfOwner(this.redis, this.leaseKey(info.sessionId), this.options.owner);
   }
 
   /** How many sessions for this shard other live processes hold (they receive its events meanwhile). */
@@ -216,6 +214,6 @@ export class GatewaySessions {
 
   private async forget(sessionId: string): Promise<void> {
     await this.redis.hdel(this.hashKey, sessionId).catch(() => undefined);
-    await this.redis.eval(RELEASE, 1, this.leaseKey(sessionId), this.options.owner).catch(() => undefined);
+    await releaseIfOwner(this.redis, this.leaseKey(sessionId), this.options.owner).catch(() => undefined);
   }
 }

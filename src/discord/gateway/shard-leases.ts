@@ -4,11 +4,8 @@
 // through a lease in Redis it renews; a dead replica's lease lapses and a live one takes the shard
 // over (resuming the session the dead one left, so the events in between are replayed).
 // https://discord.com/developers/docs/events/gateway#sharding
-import type { RedisClient } from '../../redis.js';
+import { type RedisClient, releaseIfOwner, renewIfOwner } from '../../redis.js';
 
-// KEYS: lease. ARGV: owner, ms. Renews a lease this replica holds. → 1, or 0 if it is not ours.
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
 export class ShardLeases {
   constructor(
@@ -28,7 +25,7 @@ export class ShardLeases {
   async balance(held: ReadonlySet<number>, shardCount: number, avoid: ReadonlySet<number>): Promise<{ lost: number[]; gained: number[] }> {
     const lost: number[] = [];
     for (const shardId of held) {
-      if (!(await this.redis.eval(RENEW, 1, this.key(shardId, shardCount), this.options.owner, this.options.leaseMs))) lost.push(shardId);
+      if (!(await renewIfOwner(this.redis, this.key(shardId, shardCount), this.options.owner, this.options.leaseMs))) lost.push(shardId);
     }
     const gained: number[] = [];
     for (let shardId = 1; shardId < shardCount; shardId += 1) {
@@ -39,6 +36,6 @@ export class ShardLeases {
   }
 
   async release(shardId: number, shardCount: number): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(shardId, shardCount), this.options.owner);
+    await releaseIfOwner(this.redis, this.key(shardId, shardCount), this.options.owner);
   }
 }
