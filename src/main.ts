@@ -86,11 +86,12 @@ async function main(config: Config, startup: StartupProgress): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, 'slash command registration failed; DMs still work');
   }
-  logger.info({ event: 'ready', user: bot.me.username, userId: bot.me.id, model: chat.models[0] }, 'ready');
   await bot.stops.start();
   await bot.worker.start();
   logger.info({ consumer: bot.consumer, concurrency: config.WORKER_CONCURRENCY }, 'taking messages from the shared stream');
   budget = await shareRequestBudget({ rest: discord.client.rest, stream: storage.stream, logger }, { consumer: bot.consumer, total: config.DISCORD_GLOBAL_RPS });
+  // Last: 'ready' means this replica answers, not only that its gateway session is up.
+  logger.info({ event: 'ready', user: bot.me.username, userId: bot.me.id, model: chat.models[0] }, 'ready');
 }
 
 let startup: StartupProgress | undefined;
