@@ -37,7 +37,7 @@ export class StopButtons {
 
   constructor(
     private readonly deps: { redis: RedisClient; subscriber: RedisClient; logger: Logger },
-    private readonly options: { prefix: string },
+    private readonly options: { prefix: string; /** How often the keys are looked up (tests lengthen it). */ sweepMs?: number },
   ) {}
 
   private get channel(): string {
@@ -55,7 +55,7 @@ export class StopButtons {
       if (channel === this.channel) this.writing.get(messageId)?.();
     });
     await subscriber.subscribe(this.channel).catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to Stop presses; relying on the sweep'));
-    this.sweep = setInterval(() => void this.lookUp(), SWEEP_MS);
+    this.sweep = setInterval(() => void this.lookUp(), this.options.sweepMs ?? SWEEP_MS);
     this.sweep.unref();
   }
 
