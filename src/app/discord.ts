@@ -27,7 +27,7 @@ import type { Storage } from './storage.js';
 // A message handed out this often without being finished is given up with an apology.
 const MAX_DELIVERIES = 5;
 // Outcomes that are answers or deliberate refusals, not failures (everything else counts as an error).
-const NOT_ERRORS = ['answered', 'stopped', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'token_cap', 'moderated', 'answer_moderated', 'voice_message', 'attachments_only'];
+const NOT_ERRORS = ['answered', 'stopped', 'empty', 'too_long_input', 'not_allowed', 'rate_limited', 'backlog', 'token_cap', 'moderated', 'answer_moderated', 'voice_message', 'attachments_only'];
 
 /** The REST client, and pictures and files read from Discord's CDN when a message is answered. */
 export function openDiscordClient(config: Config, logger: Logger) {
@@ -149,7 +149,7 @@ export async function wireDiscord(
   const channels = new ChannelDirectory(client.rest, (channelId, error) => logger.warn({ err: error, channelId }, 'could not tell what a server channel is; a mention there is not answered'));
   const intake = createIntake(
     { stream, rest: client.rest, logger, botId: me.id, channelOf: channels.lookup, onHandled, allowed: (userId) => guards.allowed(userId) },
-    { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE },
+    { guildMode: config.GUILD_MODE, logMessageContent: config.LOG_MESSAGE_CONTENT, maxInputChars: config.MAX_INPUT_CHARS, ratePerMinute: config.RATE_LIMIT_PER_MINUTE, maxWaiting: config.MAX_WAITING_PER_PERSON },
   );
   const gateway = openGateway(
     {

@@ -64,6 +64,8 @@ export const configSchema = z.object({
   STREAM_REPLIES: bool(true),
   STREAM_EDIT_INTERVAL_MS: int(250, 1000),
   RATE_LIMIT_PER_MINUTE: int(0, 20),
+  /** How many of one person's messages may wait to be answered; past that, new ones are refused with a notice (0 = no limit). */
+  MAX_WAITING_PER_PERSON: int(0, 20),
   DAILY_TOKEN_CAP: int(0, 0),
   ALLOWED_USER_IDS: discordIds(),
   /** Delete stored exchanges older than this many days (0 = keep for ever). */

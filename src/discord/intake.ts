@@ -21,6 +21,8 @@ export interface IntakeOptions {
   maxInputChars: number;
   /** Messages one person may send per minute (0 = no limit); notices count too. */
   ratePerMinute: number;
+  /** How many of one person's messages may wait to be answered (0 = no limit). */
+  maxWaiting: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export function createIntake(
     const job = toJob(message, botId, place);
     try {
       const refusal = refusalOf(job, options, allowed);
-      const queued = await stream.enqueue(job, { refusal, ratePerMinute: options.ratePerMinute });
+      const queued = await stream.enqueue(job, { refusal, ratePerMinute: options.ratePerMinute, maxWaiting: options.maxWaiting });
       if (!queued) logger.trace({ messageId: job.messageId }, 'already queued by another replica');
       return queued;
     } catch (error) {

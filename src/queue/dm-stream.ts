@@ -39,10 +39,10 @@ export interface DmJob {
 
 /** Why a message is answered with a notice instead of the model, decided when it was queued. */
 export interface Refusal {
-  reason: 'empty' | 'too_long_input' | 'not_allowed' | 'rate_limited' | 'voice_message';
+  reason: 'empty' | 'too_long_input' | 'not_allowed' | 'rate_limited' | 'voice_message' | 'backlog';
   /** For `rate_limited`: when the person's window frees up (ms since epoch). */
   retryAt?: number;
-  /** Refused without a word: the person was already told about the limit in this window. */
+  /** Refused without a word: the person was already told (about the limit in this window, or that their backlog is full). */
   silent?: boolean;
 }
 
@@ -68,12 +68,15 @@ const RATE_WINDOW_MS = 60_000;
 // KEYS: stream, offer, order, rate, last handled (hash), last handled at (sorted set). ARGV: offer
 // TTL, order TTL, job, refusal decided at intake ('' = none), messages per minute (0 = no limit), rate
 // window ms, channel id, message id, message time (ms), server id ('' in DMs), the thread the answer
-// opens ('' if none).
+// opens ('' if none), how many of the person's messages may wait to be answered (0 = no limit).
 // Keeps the first offer of a message only, and decides there — once, by the replica whose offer won —
 // whether it counts against the person's per-minute limit (every message does, notices included) and
 // whether it is answered: an over-limit message is refused (the first one in a window with a notice,
 // the rest silently), a message refused at intake keeps its reason; only answered messages take a
-// number in the person's order. → entry id, or nil if already offered.
+// number in the person's order, and only while fewer than the backlog limit are waiting (numbered and
+// not finished): past it a message is refused, with a notice the first time until the backlog frees
+// up (`full` in the order hash), so one person cannot park hundreds of messages over a slow model.
+// → entry id, or nil if already offered.
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
 -- The newest message handled per channel (ids and times only), where a catch-up after an outage starts.
@@ -101,6 +104,16 @@ if limit > 0 then
 end
 if ARGV[4] ~= '' then
   return redis.call('xadd', KEYS[1], '*', 'seq', 0, 'job', ARGV[3], 'refused', ARGV[4])
+end
+local backlog = tonumber(ARGV[12])
+if backlog > 0 then
+  local waiting = tonumber(redis.call('hget', KEYS[3], 'seq') or '0') - tonumber(redis.call('hget', KEYS[3], 'next') or '1') + 1
+  if waiting >= backlog then
+    local silent = '0'
+    if redis.call('hsetnx', KEYS[3], 'full', '1') == 0 then silent = '1' end
+    return redis.call('xadd', KEYS[1], '*', 'seq', 0, 'job', ARGV[3], 'refused', 'backlog', 'silent', silent)
+  end
+  redis.call('hdel', KEYS[3], 'full')
 end
 local seq = redis.call('hincrby', KEYS[3], 'seq', 1)
 redis.call('expire', KEYS[3], ARGV[2])
@@ -208,9 +221,13 @@ export class DmStream {
 
   /**
    * Puts a message on the stream unless some replica already did, counting it against the person's
-   * per-minute limit (`ratePerMinute`, 0 = none). Returns whether this call added it.
+   * per-minute limit (`ratePerMinute`, 0 = none) and refusing it while `maxWaiting` of the person's
+   * messages already wait (0 = no limit). Returns whether this call added it.
    */
-  async enqueue(job: DmJob, { refusal, ratePerMinute = 0 }: { refusal?: Refusal['reason'] | undefined; ratePerMinute?: number } = {}): Promise<boolean> {
+  async enqueue(
+    job: DmJob,
+    { refusal, ratePerMinute = 0, maxWaiting = 0 }: { refusal?: Refusal['reason'] | undefined; ratePerMinute?: number; maxWaiting?: number } = {},
+  ): Promise<boolean> {
     const id = await this.redis.eval(
       ENQUEUE,
       6,
@@ -231,6 +248,7 @@ export class DmStream {
       job.createdAt,
       job.guildId ?? '',
       job.openThread ? job.messageId : '',
+      maxWaiting,
     );
     return id !== null;
   }

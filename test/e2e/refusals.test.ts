@@ -92,3 +92,27 @@ describe('a person who floods the bot', () => {
     expect(w.openai.requests.length).toBe(21);
   }, 60_000);
 });
+
+describe('a person whose messages pile up over a slow model', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { MAX_WAITING_PER_PERSON: '3', STREAM_REPLIES: 'false' } });
+  }, 60_000);
+  afterAll(() => w?.close());
+
+  it('answers the first few in order, says once that the rest are left out, and takes new ones once it caught up', async () => {
+    w.openai.latencyMs = 400;
+    const piler = w.discord.user('piler');
+    const sent = Array.from({ length: 6 }, (_, i) => w.discord.sendDm(piler, `pile ${i}`));
+    await w.discord.waitFor(() => w.bot.logs.filter((l) => l.msg === 'message handled' && l.userId === piler.id).length >= sent.length, 20_000, 'every message handled');
+    const shown = w.discord.botMessagesTo(piler).map((m) => m.content);
+    expect(shown.filter((c) => c.startsWith('You said'))).toEqual(['You said: pile 0', 'You said: pile 1', 'You said: pile 2']);
+    expect(shown.filter((c) => /still working through your earlier messages/.test(c))).toHaveLength(1);
+    expect(w.bot.logs.filter((l) => l.msg === 'message handled' && l.outcome === 'backlog').map((l) => Boolean(l.silent)).sort()).toEqual([false, true, true]);
+    expect(w.openai.requests).toHaveLength(3);
+    expect((await w.storedRows(piler.id)).map((r) => r.user_text)).toEqual(['pile 0', 'pile 1', 'pile 2']);
+    // Caught up: the next message is taken and answered.
+    const { replies } = await w.ask(piler, 'one more');
+    expect(replies.at(-1)!.content).toBe('You said: one more');
+  }, 30_000);
+});

@@ -85,6 +85,34 @@ describe('the shared stream', () => {
     expect(empty).toMatchObject({ seq: 0, refusal: { reason: 'empty' } });
   });
 
+  it('refuses a message while the person already has the most allowed waiting: one notice until the backlog frees up, and no turn taken', async () => {
+    const stream = await fresh();
+    const [user, other] = [snowflake(), snowflake()];
+    for (let i = 0; i < 5; i++) await stream.enqueue(job(user, `m${i}`), { maxWaiting: 2 });
+    await stream.enqueue(job(other, 'not held up'), { maxWaiting: 2 });
+    const deliveries = await stream.read(reader, 'x', 10, 100);
+    expect(deliveries.map((d) => [d.job.text, d.seq, d.refusal?.reason ?? null, d.refusal?.silent ?? false])).toEqual([
+      ['m0', 1, null, false],
+      ['m1', 2, null, false],
+      ['m2', 0, 'backlog', false],
+      ['m3', 0, 'backlog', true],
+      ['m4', 0, 'backlog', true],
+      ['not held up', 1, null, false],
+    ]);
+    // The first is answered: one place frees up, the next message takes it and the turn after m1.
+    await stream.finish(deliveries[0]!);
+    for (const refused of deliveries.slice(2, 5)) await stream.finish(refused);
+    await stream.enqueue(job(user, 'm5'), { maxWaiting: 2 });
+    await stream.enqueue(job(user, 'm6'), { maxWaiting: 2 });
+    const later = await stream.read(reader, 'x', 10, 100);
+    expect(later.map((d) => [d.job.text, d.seq, d.refusal?.reason ?? null, d.refusal?.silent ?? false])).toEqual([
+      ['m5', 3, null, false],
+      // Full again: a new episode, so a new notice.
+      ['m6', 0, 'backlog', false],
+    ]);
+    expect(await stream.nextTurn(user)).toBe(2);
+  });
+
   it('hands an entry nobody touched for the timeout to another consumer, counting the deliveries', async () => {
     const stream = await fresh();
     await stream.enqueue(job(snowflake()));

@@ -1,5 +1,5 @@
 // A message refused when it was queued (not allowed, empty, too long, a voice message, over the
-// per-minute limit): no lock, no turn, no session — a notice at most, and the stream entry finished.
+// per-minute limit, too many of the person's messages still waiting): no lock, no turn, no session — a notice at most, and the stream entry finished.
 import type { Delivery } from '../../queue/dm-stream.js';
 import { refusalOf, Undeliverable } from '../refusals.js';
 import type { Replies } from '../replies.js';
@@ -34,5 +34,7 @@ function refusalText(r: Replies, reason: NonNullable<Delivery['refusal']>['reaso
       return r.rateLimited(new Date(retryAt ?? Date.now() + 60_000));
     case 'voice_message':
       return r.voiceMessage;
+    case 'backlog':
+      return r.backlogFull;
   }
 }

@@ -25,6 +25,7 @@ export const en = {
   } satisfies Record<ChatFailureKind, string>,
   notAllowed: "Sorry, I'm only available to a few people here. Ask the bot's operator if you'd like access.",
   rateLimited: (retryAt: Date) => `You're sending messages faster than I can keep up. Try again ${when(retryAt)}.`,
+  backlogFull: "I'm still working through your earlier messages, so I left this one out, and I'll leave out new ones until I've answered those. Send it again once my answers have arrived.",
   tokenCap: (retryAt: Date) => `You've reached today's usage limit. You can chat again ${when(retryAt)}.`,
   unexpected: 'Something went wrong on my side. Please try again.',
   /** Before an answer to a message written while the bot was away (found after an outage). */

@@ -22,6 +22,7 @@ export const ko: Replies = {
   },
   notAllowed: '죄송해요, 이 봇은 일부 사용자만 쓸 수 있어요. 사용하고 싶다면 봇 운영자에게 문의해 주세요.',
   rateLimited: (retryAt) => `메시지를 너무 빨리 보내고 있어요. ${when(retryAt)} 다시 시도해 주세요.`,
+  backlogFull: '아직 앞서 보내신 메시지들에 답하는 중이라 이 메시지는 받지 않았어요. 그 답을 모두 드릴 때까지 새 메시지는 받지 않아요. 답이 도착한 뒤에 다시 보내 주세요.',
   tokenCap: (retryAt) => `오늘 사용량 한도에 도달했어요. ${when(retryAt)} 다시 대화할 수 있어요.`,
   unexpected: '문제가 생겼어요. 다시 시도해 주세요.',
   lateAnswer: '(늦게 답해서 미안해요: 보내 주셨을 때 제가 오프라인이었어요.)',
