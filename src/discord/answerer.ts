@@ -1,6 +1,6 @@
 // Answers one message taken from the shared stream, on whichever replica took it. The pipeline:
 //   refused when queued? → answerRefused (a notice, nothing else)
-//   otherwise: the person's lock → where to reply → read attachments → preface (late answer, notes) →
+//   otherwise: the person's lock → finished elsewhere meanwhile? (nothing to do) → where to reply → read attachments → preface (late answer, notes) →
 //   admit (given up, token cap, something to answer) → compose the model's answer (streamed into
 //   Discord as it is written) or a failure's notice → show it (and store the exchange meanwhile) →
 //   release the lock → finish the stream entry (the person's next message may go).
@@ -15,6 +15,7 @@ import type { Delivery, DmJob } from '../queue/dm-stream.js';
 import { admit } from './answer/admission.js';
 import { type ComposedReply, composeAnswer } from './answer/compose.js';
 import { failureNotice } from './answer/failure.js';
+import { finishedElsewhere } from './answer/finished-elsewhere.js';
 import { handlingOf } from './answer/handling.js';
 import { lateNote } from './answer/late.js';
 import { answerRefused } from './answer/refused.js';
@@ -40,6 +41,7 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     // This replica is stopping without finishing: free the person at once for the replica taking
     // over (anything this one still tries to record is refused, the lock being gone).
     abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
+    if (await finishedElsewhere(h, lease, deps)) return;
     const givingUp = delivery.deliveries > options.maxDeliveries;
     if (givingUp) h.log.error({ deliveries: delivery.deliveries }, 'giving up on a message that was handed out too often');
     const doneWriting = deps.streamBudget?.begin();

@@ -306,6 +306,11 @@ export class DmStream {
     return usable;
   }
 
+  /** Whether the entry is still on the stream: not yet finished (finishing deletes it) nor erased. */
+  async isQueued(entryId: string): Promise<boolean> {
+    return (await this.redis.xrange(this.key, entryId, entryId)).length > 0;
+  }
+
   /** Keeps this consumer's entries from being claimed as abandoned. Returns the ids it no longer owns. */
   async heartbeat(consumer: string, entryIds: readonly string[]): Promise<string[]> {
     if (!entryIds.length) return [];

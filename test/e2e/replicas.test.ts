@@ -224,6 +224,43 @@ describe('two replicas', () => {
   });
 });
 
+describe('a replica frozen past the visibility timeout with a message waiting for its turn', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ env: { REDELIVER_AFTER_MS: '1000', STREAM_REPLIES: 'false' } });
+  }, 60_000);
+  afterAll(() => w?.close());
+
+  it('does not answer, once it wakes, what the other replica took over and answered meanwhile', async () => {
+    const frozen = w.bot; // alone for now: it takes both messages
+    w.openai.latencyMs = 6000;
+    const fay = w.discord.user('fay');
+    w.discord.sendDm(fay, 'first');
+    await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the first model request');
+    w.discord.sendDm(fay, 'second'); // waits on the same replica for its turn
+    await frozen.waitForLog((l) => l.msg === 'taking messages from the shared stream');
+    await sleep(200);
+    await w.launch();
+    w.openai.latencyMs = 50;
+    frozen.child.kill('SIGSTOP');
+    try {
+      // The other replica takes both over and answers them in order; the frozen one hears the
+      // finished turns only when it wakes.
+      await w.discord.waitFor(() => w.discord.botMessagesTo(fay).length === 2, 15_000, 'both answered by the other replica');
+    } finally {
+      frozen.child.kill('SIGCONT');
+    }
+    const hitsBefore = w.discord.nonceHits;
+    await sleep(3000); // the woken replica's model answer for 'first' comes back, and it hears the turns
+    expect(w.discord.botMessagesTo(fay).map((m) => m.content)).toEqual(['You said: first', 'You said: second']);
+    expect(w.openai.requestsContaining('second')).toHaveLength(1);
+    expect(w.discord.nonceHits).toBe(hitsBefore); // not saved by Discord's forgiveness either
+    const session = JSON.parse((await w.redis.redis.get(`${w.redis.prefix}session:{${fay.id}}`))!) as { role: string; content: string }[];
+    expect(session.filter((t) => t.role === 'user').map((t) => t.content)).toEqual(['first', 'second']);
+    expect((await w.storedRows(fay.id)).map((r) => r.user_text)).toEqual(['first', 'second']);
+  }, 40_000);
+});
+
 describe('a replica stopped with an answer it cannot finish within its grace period', () => {
   let w: World;
   beforeAll(async () => {

@@ -25,7 +25,7 @@ export interface AnswererOptions {
 
 export interface AnswererDeps {
   conversation: ConversationService;
-  stream: Pick<DmStream, 'finish'>;
+  stream: Pick<DmStream, 'finish' | 'isQueued'>;
   lock: { acquire(userId: string): Promise<Lease> };
   rest: REST;
   logger: Logger;
