@@ -10,11 +10,15 @@
 // (https://platform.openai.com/docs/guides/images-vision?api-mode=chat#calculating-costs):
 //   - tiles (gpt-4o, gpt-4.1, gpt-4.5, gpt-5, o1, o3 …): `detail: low` costs the base tokens; `high`
 //     scales the image to fit 2048×2048, then its short side to 768 px (never up), and adds the tile
-//     tokens for each 512 px tile. gpt-4o/4.1: 85 + 170 per tile; gpt-4o-mini: 2833 + 5667 (the guide's
-//     figures, billed at its lower price); o1/o3: 75 + 150.
-//   - patches (gpt-4.1-mini, gpt-4.1-nano, o4-mini): the 32 px patches covering the image, scaled down
-//     to at most 1536, times the model's multiplier (1.62, 2.46, 1.72); `detail` does not change them.
-// Models with no figures of their own in the guide (gpt-5*) are counted with gpt-4o's.
+//     tokens for each 512 px tile. gpt-4o/4.1/4.5: 85 + 170 per tile; gpt-4o-mini: 2833 + 5667 (the
+//     guide's figures, billed at its lower price); o1/o3: 75 + 150. gpt-5 is counted as gpt-4o: the
+//     figures found for it (70 + 140) are lower, so this never undercounts.
+//   - patches (gpt-5-mini, gpt-5-nano, gpt-4.1-mini, gpt-4.1-nano, o4-mini): the 32 px patches
+//     covering the image, scaled down to at most 1536, times the model's multiplier (1.62, 2.46, 1.62,
+//     2.46, 1.72); `detail` does not change them. (People measuring the API report lower bills for
+//     gpt-5-mini/nano, ×1.2 and ×1.5: the guide's figures count more, which keeps the budget safe.)
+// A model the guide gives no figures for is counted with gpt-4o's. Before, gpt-5-mini/nano were too,
+// which undercounted a 1024×768 photo by 479 tokens (765 instead of 1244) for gpt-5-mini.
 
 export type VisionMode = 'auto' | 'on' | 'off';
 export type ImageDetail = 'low' | 'high';
@@ -33,6 +37,8 @@ type Rule = { kind: 'tiles'; base: number; tile: number } | { kind: 'patches'; m
 
 // First match wins: the mini and nano models before their families.
 const RULES: [RegExp, Rule][] = [
+  [/^gpt-5-mini/, { kind: 'patches', multiplier: 1.62 }],
+  [/^gpt-5-nano/, { kind: 'patches', multiplier: 2.46 }],
   [/^gpt-4\.1-mini/, { kind: 'patches', multiplier: 1.62 }],
   [/^gpt-4\.1-nano/, { kind: 'patches', multiplier: 2.46 }],
   [/^o4-mini/, { kind: 'patches', multiplier: 1.72 }],

@@ -2,7 +2,8 @@
 // worked examples of OpenAI's vision guide ("Calculating costs",
 // https://platform.openai.com/docs/guides/images-vision?api-mode=chat#calculating-costs).
 // Covered: the 512 px tile rule (gpt-4o, gpt-4.1, gpt-4o-mini's multiplied figures, o1/o3's) and the
-// 32 px patch rule (gpt-4.1-mini, gpt-4.1-nano, o4-mini).
+// 32 px patch rule (gpt-4.1-mini, gpt-4.1-nano, o4-mini; gpt-5-mini and gpt-5-nano, the guide's
+// multipliers 1.62 and 2.46, not gpt-5's tiles).
 import { describe, expect, it } from 'vitest';
 import { acceptsImages, highDetailSize, imageTokens } from '../../src/chat/vision.js';
 
@@ -47,12 +48,18 @@ describe('image tokens, tiles of 512 px (gpt-4o, gpt-4.1)', () => {
   });
 });
 
-describe('image tokens, patches of 32 px (gpt-4.1-mini, gpt-4.1-nano, o4-mini)', () => {
+describe('image tokens, patches of 32 px (gpt-4.1-mini, gpt-4.1-nano, o4-mini, gpt-5-mini, gpt-5-nano)', () => {
   it('matches the guide: 1024×1024 is 1024 patches, 1800×2400 is 1452 after scaling under the cap of 1536', () => {
     expect(imageTokens('gpt-4.1-mini', { width: 1024, height: 1024, detail: 'high' })).toBe(Math.round(1024 * 1.62));
     expect(imageTokens('gpt-4.1-mini', { width: 1800, height: 2400, detail: 'high' })).toBe(Math.round(1452 * 1.62));
     expect(imageTokens('gpt-4.1-nano', { width: 1024, height: 1024, detail: 'high' })).toBe(Math.round(1024 * 2.46));
     expect(imageTokens('o4-mini', { width: 1800, height: 2400, detail: 'high' })).toBe(Math.round(1452 * 1.72));
+  });
+
+  it('counts gpt-5-mini and gpt-5-nano by patches (the guide lists them with the mini models), gpt-5 by tiles', () => {
+    expect(imageTokens('gpt-5-mini', { width: 1024, height: 768, detail: 'high' })).toBe(Math.round(768 * 1.62));
+    expect(imageTokens('gpt-5-nano-2025-08-07', { width: 1800, height: 2400, detail: 'low' })).toBe(Math.round(1452 * 2.46));
+    expect(imageTokens('gpt-5', { width: 1024, height: 768, detail: 'high' })).toBe(765);
   });
 
   it('never counts more than 1536 patches, and detail does not change them', () => {
