@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from '../support/e2e.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 let w: World;
 beforeAll(async () => {
   w = await startWorld();
@@ -46,4 +48,37 @@ describe('replicas starting together', () => {
     expect(metrics).toMatch(/bot_gateway_session_starts_remaining \d+/);
     expect(w.bot.logs.some((l) => l.msg === 'gateway session starts left today' && typeof l.remaining === 'number')).toBe(true);
   }, 60_000);
+});
+
+describe('a bot with only the last few session starts of the day left', () => {
+  let v: World;
+  beforeAll(async () => {
+    v = await startWorld();
+  }, 60_000);
+  afterAll(() => v?.close());
+
+  it('does not identify while they stay low, says so once, and starts again when Discord gives them back', async () => {
+    const gateway = v.discord.gateway;
+    // 10 left of 1,000: under the floor (5%, and 2 per replica), which keeps the token from being reset.
+    gateway.sessionStartsUsed = gateway.sessionStartTotal - 10;
+    gateway.sessionStartResetAfterMs = 1000;
+    const before = v.discord.gatewayStats;
+    v.discord.dropGatewayConnections(4009); // the session is gone: only a new one would do
+    const fatal = await v.bot.waitForLog((l) => l.level === 60 && /session starts/.test(String(l.msg)), 10_000);
+    expect(fatal).toMatchObject({ remaining: 10, total: 1000 });
+    // Past the reset Discord announced (and past the 5 s identify window of the first session), the
+    // starts are still low: looked at again, and still not used.
+    await sleep(6500);
+    expect(v.discord.gatewayStats.identifies).toBe(before.identifies);
+    expect(gateway.sessionStartsUsed).toBe(gateway.sessionStartTotal - 10);
+    expect((await fetch(`${v.bot.opsUrl}/readyz`)).status).toBe(503);
+    expect(v.bot.logs.filter((l) => l.level === 60)).toHaveLength(1);
+
+    gateway.sessionStartsUsed = 0; // the day's starts are back
+    await v.discord.waitFor(() => v.discord.connectedSessions === 1, 10_000, 'a new session');
+    expect(v.discord.gatewayStats.identifies).toBe(before.identifies + 1);
+    expect(v.discord.gatewayStats.invalidSessions).toBe(before.invalidSessions);
+    const { replies } = await v.ask(v.discord.user('dee'), 'are you back?');
+    expect(replies.at(-1)!.content).toBe('You said: are you back?');
+  }, 40_000);
 });

@@ -54,16 +54,23 @@ export function redisIdentifyThrottler(deps: IdentifyThrottleDeps) {
       },
     };
 
+    /** Waits, without identifying, for as long as only the last few session starts are left. */
     async function refuseToBurnTheLast(signal: AbortSignal): Promise<void> {
-      const { total, remaining, reset_after: resetAfter } = (await manager.fetchGatewayInformation(true)).session_start_limit;
-      deps.onRemaining?.(remaining);
-      const floor = Math.max(2 * (await deps.replicas().catch(() => 1)), Math.ceil(total * 0.05));
-      if (remaining >= floor) return;
-      deps.logger.fatal(
-        { remaining, total, resetsInMs: resetAfter },
-        'Discord allows only a few more gateway session starts today (at 0 it resets the bot token): not reconnecting. Find why the bot keeps reconnecting, then restart it once the limit resets.',
-      );
-      await sleep(resetAfter, signal); // stays down until the day's starts come back
+      for (let told = false; ; told = true) {
+        const { total, remaining, reset_after: resetAfter } = (await manager.fetchGatewayInformation(true)).session_start_limit;
+        deps.onRemaining?.(remaining);
+        const floor = Math.max(2 * (await deps.replicas().catch(() => 1)), Math.ceil(total * 0.05));
+        if (remaining >= floor) return;
+        if (!told) {
+          deps.logger.fatal(
+            { remaining, total, floor, resetsInMs: resetAfter },
+            'Discord allows only a few more gateway session starts today (at 0 it resets the bot token): not reconnecting until the limit resets. Find why the bot keeps reconnecting.',
+          );
+        }
+        // Looked at again when Discord says the starts come back (never sooner than a second), and
+        // still not used while they stay low.
+        await sleep(Math.max(resetAfter, 1000), signal);
+      }
     }
   };
 }

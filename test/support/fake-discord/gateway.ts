@@ -64,7 +64,9 @@ export class FakeGateway {
   invalidSessions = 0;
   /** Every IDENTIFY counts against the day's session starts, refused ones too. */
   sessionStartsUsed = 0;
-  readonly sessionStartTotal = 1000;
+  sessionStartTotal = 1000;
+  /** session_start_limit.reset_after: when the day's starts come back (tests shorten it). */
+  sessionStartResetAfterMs = 3_600_000;
   /** session_start_limit.max_concurrency: IDENTIFY buckets (1 for most bots, 16 and more for large ones). */
   maxConcurrency = 1;
   private readonly lastIdentifyAt = new Map<number, number>();

@@ -67,7 +67,7 @@ export async function handleRest(fake: FakeDiscord, req: IncomingMessage, res: S
       session_start_limit: {
         total: fake.gateway.sessionStartTotal,
         remaining: fake.gateway.sessionStartTotal - fake.gateway.sessionStartsUsed,
-        reset_after: 3_600_000,
+        reset_after: fake.gateway.sessionStartResetAfterMs,
         max_concurrency: fake.gateway.maxConcurrency,
       },
     });
