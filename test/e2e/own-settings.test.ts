@@ -141,3 +141,26 @@ describe('/instructions', () => {
     expect((await w.discord.commandReply(ida, 'instructions', sub('show'))).content).toBe(en.instructions.none);
   });
 });
+
+describe('/model when the operator changes OPENAI_MODELS', () => {
+  let v: World;
+  beforeAll(async () => {
+    v = await startWorld({ env: { OPENAI_MODELS: 'gpt-4o,gpt-4.1-mini', STREAM_REPLIES: 'false' } });
+  }, 60_000);
+  afterAll(() => v?.close());
+
+  it('registers the new choices at the next start, and a choice no longer allowed falls back to the new default', async () => {
+    const gil = v.discord.user('gil');
+    await v.discord.commandReply(gil, 'model', [{ name: 'model', type: STRING, value: 'gpt-4.1-mini' }]);
+    expect(await v.bot.stop('SIGTERM')).toBe(0);
+    const registered = v.discord.requests.filter((r) => r.method === 'PUT' && /\/commands$/.test(r.path)).length;
+    await v.launch({ OPENAI_MODELS: 'gpt-5,gpt-4o' });
+    await v.discord.waitFor(() => v.discord.requests.filter((r) => r.method === 'PUT' && /\/commands$/.test(r.path)).length > registered, 10_000, 'commands registered again');
+    const models = v.discord.commands.filter((c) => c.name === 'model');
+    expect(models).toHaveLength(1);
+    expect(models[0].options[0].choices.map((c: { value: string }) => c.value)).toEqual(['gpt-5', 'gpt-4o']);
+    await v.ask(gil, 'Which model now, for gil?');
+    expect(v.openai.requests.filter((r) => r.messages.some((m) => m.content === 'Which model now, for gil?')).map((r) => r.model)).toEqual(['gpt-5']);
+    expect((await v.discord.commandReply(gil, 'model')).content).toBe(en.model.current('gpt-5', ['gpt-5', 'gpt-4o']));
+  }, 60_000);
+});
