@@ -1,6 +1,7 @@
 // History retention (HISTORY_RETENTION_DAYS): exchanges older than that are deleted at start-up and
 // then every hour. Any replica may do it, one at a time (a Redis lock, SET NX PX, renewed between
-// batches); rows go in batches of a few thousand, each its own statement, so no long transaction
+// batches), and the hourly passes are shared: a finished pass marks the hour in Redis, so with N
+// replicas the history is still swept about once an hour, not N times; rows go in batches of a few thousand, each its own statement, so no long transaction
 // holds up people's new exchanges. A person whose every exchange is gone keeps no name either. The
 // usage ledger stays: it holds counts, not words.
 import { randomUUID } from 'node:crypto';
@@ -41,7 +42,7 @@ export class HistoryRetention {
   /** Runs a pass now and then every interval; does nothing when history is kept for ever. */
   start(): void {
     if (!this.options.retentionDays) return;
-    this.tick();
+    this.tick({ always: true }); // at start-up whatever the others did: the setting may have just changed
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
@@ -53,10 +54,10 @@ export class HistoryRetention {
     await this.running;
   }
 
-  private tick(): void {
+  private tick({ always = false } = {}): void {
     if (this.running) return;
     const started = performance.now();
-    this.running = this.runOnce()
+    this.running = this.runOnce(new Date(), { always })
       .then((deleted) => {
         if (deleted === null) return;
         const line = { deleted, retentionDays: this.options.retentionDays, durationMs: Math.round(performance.now() - started) };
@@ -66,10 +67,15 @@ export class HistoryRetention {
       .finally(() => (this.running = null));
   }
 
-  /** One pass: how many exchanges it deleted, or null when another replica is running one. */
-  async runOnce(now = new Date()): Promise<number | null> {
+  /**
+   * One pass: how many exchanges it deleted, or null when another replica is running one or, unless
+   * `always`, finished one within the interval.
+   */
+  async runOnce(now = new Date(), { always = true } = {}): Promise<number | null> {
     const { redis } = this.deps;
     const key = `${this.options.prefix}retention:lock`;
+    const done = `${this.options.prefix}retention:done`;
+    if (!always && (await redis.exists(done))) return null;
     const token = randomUUID();
     if ((await redis.set(key, token, 'PX', this.lockMs, 'NX')) !== 'OK') return null;
     try {
@@ -88,6 +94,8 @@ export class HistoryRetention {
           [this.batchRows],
         );
       }
+      // A little less than the interval, so the next hourly tick of whichever replica comes first runs.
+      if (!this.stopped) await redis.set(done, String(now.getTime()), 'PX', Math.round(this.intervalMs * 0.9));
       return deleted;
     } finally {
       await releaseIfOwner(redis, key, token).catch(() => undefined);

@@ -169,6 +169,21 @@ describe('history retention', () => {
     expect(results.filter((r) => r === null).length).toBeGreaterThanOrEqual(2); // the others found the lock held
     expect(results.find((r) => r !== null)).toBe(3);
     expect(await history.count(who)).toBe(0);
-    expect(await redis.redis.keys(`${redis.prefix}*`)).toEqual([]); // the lock was let go
+    expect(await redis.redis.keys(`${redis.prefix}*lock*`)).toEqual([]); // the lock was let go
+  });
+
+  it('shares the hourly passes between replicas: after one finished, the others skip the hour, but not at start-up', async () => {
+    await redis.redis.del(`${redis.prefix}retention:done`);
+    const who = snowflake();
+    const [first, second] = [retention(30, 10), retention(30, 10)];
+    expect(await first.runOnce(new Date(), { always: false })).toBe(0);
+    await history.save(exchange({ discordUserId: who, createdAt: new Date(Date.now() - 100 * DAY) }));
+    expect(await second.runOnce(new Date(), { always: false })).toBeNull(); // swept this hour already
+    expect(await history.count(who)).toBe(1);
+    expect(await second.runOnce()).toBe(1); // a start-up pass runs whatever the others did
+    expect(await history.count(who)).toBe(0);
+    await redis.redis.del(`${redis.prefix}retention:done`); // the hour is over
+    await history.save(exchange({ discordUserId: who, createdAt: new Date(Date.now() - 100 * DAY) }));
+    expect(await second.runOnce(new Date(), { always: false })).toBe(1);
   });
 });
