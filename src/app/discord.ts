@@ -168,7 +168,9 @@ export async function wireDiscord(
       prefix,
       owner: consumer,
       shards: config.GATEWAY_SHARDS,
-      shardLeaseMs: config.REDELIVER_AFTER_MS,
+      // Two thirds of the visibility timeout, renewed four times per lease: a dead replica's shards are
+      // taken over within the timeout, as its messages are.
+      shardLeaseMs: Math.round((config.REDELIVER_AFTER_MS * 2) / 3),
       apiHost: config.DISCORD_API_URL ? new URL(config.DISCORD_API_URL).hostname : undefined,
       catchUp: {
         hours: config.CATCH_UP_HOURS,

@@ -199,7 +199,7 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
       balance()
         .catch((error: unknown) => logger.warn({ err: error }, 'gateway shards not balanced'))
         .finally(() => (balancing = false));
-    }, Math.max(500, options.shardLeaseMs / 3));
+    }, Math.max(250, options.shardLeaseMs / 4));
     balancer.unref();
   }
 
