@@ -19,6 +19,7 @@ import { StreamBudget } from '../discord/stream-budget.js';
 import { ExportLimiter } from '../history/export-limiter.js';
 import { maskTokens } from '../log-errors.js';
 import type { Metrics } from '../ops/metrics.js';
+import { CopiesEverywhere } from '../privacy/copies.js';
 import { Erasure } from '../privacy/erasure.js';
 import { DmWorker } from '../queue/worker.js';
 import type { Chat } from './chat.js';
@@ -83,6 +84,8 @@ export async function wireDiscord(
   };
   // Stop presses reach whichever replica Discord's event went to; the cancel goes over Redis.
   const stops = new StopButtons({ redis, subscriber, logger }, { prefix });
+  const copies = new CopiesEverywhere({ redis, subscriber, logger, copies: [attachments] }, { prefix });
+  await copies.start(); // another replica's erasure empties this one's picture cache too
   const answer = createAnswerer(
     {
       conversation,
@@ -128,7 +131,7 @@ export async function wireDiscord(
         moderation: config.MODERATION !== 'off',
       },
       exports: new ExportLimiter(redis, { prefix }),
-      erasure: new Erasure({ sessions, history, outbox, stream, personSettings, caches: [attachments] }),
+      erasure: new Erasure({ sessions, history, outbox, stream, personSettings, caches: [copies] }),
       usage,
       tokenWindow: (userId) => guards.tokenWindow(userId),
       personSettings,

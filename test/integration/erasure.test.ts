@@ -7,6 +7,7 @@ import { SessionStore } from '../../src/chat/session-store.js';
 import { UserLock } from '../../src/chat/user-lock.js';
 import { HistoryOutbox } from '../../src/history/outbox.js';
 import { HistoryRepository } from '../../src/history/repository.js';
+import { CopiesEverywhere } from '../../src/privacy/copies.js';
 import { Erasure } from '../../src/privacy/erasure.js';
 import { DmStream, type DmJob } from '../../src/queue/dm-stream.js';
 import { exchange, snowflake } from '../support/builders.js';
@@ -81,5 +82,31 @@ describe('erasing a person', () => {
     const [fresh] = (await stream.read(reader, 'x', 10, 100)).filter((d) => d.job.userId === ann);
     reader.disconnect();
     expect(fresh!.seq).toBe(next);
+  });
+});
+
+describe('copies of what people sent, held in other replicas’ memory', () => {
+  it('are dropped on every replica when one of them erases a person', async () => {
+    const logger = pino({ level: 'silent' });
+    const replica = async () => {
+      const held = { pictures: 2, clear: () => void (held.pictures = 0) };
+      const subscriber = r.redis.duplicate();
+      const copies = new CopiesEverywhere({ redis: r.redis, subscriber, logger, copies: [held] }, { prefix: r.prefix });
+      await copies.start();
+      return { held, copies, subscriber };
+    };
+    const [erasing, other, elsewhere] = [await replica(), await replica(), await replica()];
+    try {
+      const history = new HistoryRepository(db.orm);
+      const sessions = new SessionStore(r.redis, { prefix: r.prefix, ttlSeconds: 600 });
+      const outbox = new HistoryOutbox({ history, redis: r.redis, logger }, { prefix: r.prefix, flushIntervalMs: 1000 });
+      const stream = new DmStream(r.redis, { prefix: r.prefix });
+      await new Erasure({ sessions, history, outbox, stream, caches: [erasing.copies] }).erase(snowflake(), null);
+      expect(erasing.held.pictures).toBe(0); // at once, before the erasure returns
+      for (let i = 0; i < 100 && (other.held.pictures || elsewhere.held.pictures); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect([other.held.pictures, elsewhere.held.pictures]).toEqual([0, 0]);
+    } finally {
+      for (const { subscriber } of [erasing, other, elsewhere]) subscriber.disconnect();
+    }
   });
 });
