@@ -18,9 +18,9 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# tsx (and esbuild under it) runs the TypeScript scripts on a developer's machine; nothing here
-# runs TypeScript, so they are left out of the image.
-RUN npm ci --omit=dev --no-audit --no-fund && npm uninstall --no-save --no-audit --no-fund tsx && npm cache clean --force
+# tsx (a development dependency) runs the TypeScript scripts on a developer's machine; nothing here
+# runs TypeScript, so production dependencies are all it takes.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 # The same command as `npm start` after its build step.
