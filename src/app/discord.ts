@@ -108,6 +108,7 @@ export async function wireDiscord(
       streamReplies: config.STREAM_REPLIES,
       streamEditIntervalMs: config.STREAM_EDIT_INTERVAL_MS,
       maxDeliveries: MAX_DELIVERIES,
+      consumer,
     },
   );
   const worker: DmWorker = new DmWorker(

@@ -41,12 +41,13 @@ export function createAnswerer(deps: AnswererDeps, options: AnswererOptions) {
     // This replica is stopping without finishing: free the person at once for the replica taking
     // over (anything this one still tries to record is refused, the lock being gone).
     abandoned?.addEventListener('abort', () => void lease.release(), { once: true });
-    if (await finishedElsewhere(h, lease, deps)) return;
+    if (abandoned?.aborted) return void (await lease.release()); // handed back while waiting for the lock
     const givingUp = delivery.deliveries > options.maxDeliveries;
     if (givingUp) h.log.error({ deliveries: delivery.deliveries }, 'giving up on a message that was handed out too often');
     const doneWriting = deps.streamBudget?.begin();
     let target: ReplyTarget | undefined;
     try {
+      if (await finishedElsewhere(h, deps, options)) return;
       target = await ReplyTarget.open(deps.rest, h.job, h.log);
       const attached = givingUp ? { message, preface: '' } : await readAttachments(deps.attachments, h.job, message, { modelFor: () => conversation.modelFor(message.userId), replies: h.replies, log: h.log });
       const preface = (await lateNote(h.job, h.replies)) + attached.preface;

@@ -79,6 +79,9 @@ export class HistoryRetention {
     const token = randomUUID();
     if ((await redis.set(key, token, 'PX', this.lockMs, 'NX')) !== 'OK') return null;
     try {
+      // Looked at again under the lock: a pass may have finished between the look and the lock.
+      if (!always && (await redis.exists(done))) return null;
+      const started = Date.now();
       const cutoff = new Date(now.getTime() - this.options.retentionDays * DAY_MS);
       let deleted = 0;
       for (let batch = this.batchRows; batch === this.batchRows && !this.stopped; ) {
@@ -94,8 +97,10 @@ export class HistoryRetention {
           [this.batchRows],
         );
       }
-      // A little less than the interval, so the next hourly tick of whichever replica comes first runs.
-      if (!this.stopped) await redis.set(done, String(now.getTime()), 'PX', Math.round(this.intervalMs * 0.9));
+      // Until a little before the next tick after this pass began (however long it took), so the next
+      // hourly tick of whichever replica comes first runs.
+      const until = started + Math.round(this.intervalMs * 0.9);
+      if (!this.stopped && until > Date.now()) await redis.set(done, String(now.getTime()), 'PXAT', until);
       return deleted;
     } finally {
       await releaseIfOwner(redis, key, token).catch(() => undefined);

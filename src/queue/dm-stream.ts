@@ -74,8 +74,8 @@ const RATE_WINDOW_MS = 60_000;
 // whether it is answered: an over-limit message is refused (the first one in a window with a notice,
 // the rest silently), a message refused at intake keeps its reason; only answered messages take a
 // number in the person's order, and only while fewer than the backlog limit are waiting (numbered and
-// not finished): past it a message is refused, with a notice the first time until the backlog frees
-// up (`full` in the order hash), so one person cannot park hundreds of messages over a slow model.
+// not finished): past it a message is refused, with a notice the first time until the backlog is down
+// to half (`full` in the order hash), so one person cannot park hundreds of messages over a slow model.
 // → entry id, or nil if already offered.
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
@@ -111,9 +111,11 @@ if backlog > 0 then
   if waiting >= backlog then
     local silent = '0'
     if redis.call('hsetnx', KEYS[3], 'full', '1') == 0 then silent = '1' end
+    redis.call('expire', KEYS[3], ARGV[2])
     return redis.call('xadd', KEYS[1], '*', 'seq', 0, 'job', ARGV[3], 'refused', 'backlog', 'silent', silent)
   end
-  redis.call('hdel', KEYS[3], 'full')
+  -- Told once per episode: a freed place or two near the limit does not earn a new notice.
+  if waiting * 2 <= backlog then redis.call('hdel', KEYS[3], 'full') end
 end
 local seq = redis.call('hincrby', KEYS[3], 'seq', 1)
 redis.call('expire', KEYS[3], ARGV[2])
@@ -306,9 +308,10 @@ export class DmStream {
     return usable;
   }
 
-  /** Whether the entry is still on the stream: not yet finished (finishing deletes it) nor erased. */
-  async isQueued(entryId: string): Promise<boolean> {
-    return (await this.redis.xrange(this.key, entryId, entryId)).length > 0;
+  /** The consumer the entry is handed to now, or null once it is finished (acknowledged) or erased. */
+  async holderOf(entryId: string): Promise<string | null> {
+    const [entry] = (await this.redis.xpending(this.key, this.group, entryId, entryId, 1)) as [string, string, number, number][];
+    return entry?.[1] ?? null;
   }
 
   /** Keeps this consumer's entries from being claimed as abandoned. Returns the ids it no longer owns. */

@@ -233,7 +233,7 @@ describe('a replica frozen past the visibility timeout with a message waiting fo
 
   it('does not answer, once it wakes, what the other replica took over and answered meanwhile', async () => {
     const frozen = w.bot; // alone for now: it takes both messages
-    w.openai.latencyMs = 6000;
+    w.openai.latencyMs = 60_000; // its model request for 'first' outlasts the test: it is still answering when frozen
     const fay = w.discord.user('fay');
     w.discord.sendDm(fay, 'first');
     await w.discord.waitFor(() => w.openai.requests.length === 1, 5000, 'the first model request');
@@ -243,6 +243,7 @@ describe('a replica frozen past the visibility timeout with a message waiting fo
     await w.launch();
     w.openai.latencyMs = 50;
     frozen.child.kill('SIGSTOP');
+    const survivor = w.bots.at(-1)!;
     try {
       // The other replica takes both over and answers them in order; the frozen one hears the
       // finished turns only when it wakes.
@@ -250,8 +251,9 @@ describe('a replica frozen past the visibility timeout with a message waiting fo
     } finally {
       frozen.child.kill('SIGCONT');
     }
+    expect(survivor.logs.filter((l) => l.msg === 'taking over an abandoned message').length).toBe(2);
     const hitsBefore = w.discord.nonceHits;
-    await sleep(3000); // the woken replica's model answer for 'first' comes back, and it hears the turns
+    await sleep(3000); // the woken replica hears the finished turns, and its turn for 'second' comes
     expect(w.discord.botMessagesTo(fay).map((m) => m.content)).toEqual(['You said: first', 'You said: second']);
     expect(w.openai.requestsContaining('second')).toHaveLength(1);
     expect(w.discord.nonceHits).toBe(hitsBefore); // not saved by Discord's forgiveness either

@@ -113,6 +113,26 @@ describe('the shared stream', () => {
     expect(await stream.nextTurn(user)).toBe(2);
   });
 
+  it('does not tell the person again each time one place frees up near the limit, only once the backlog is down to half', async () => {
+    const stream = await fresh();
+    const user = snowflake();
+    const offer = async (text: string) => {
+      await stream.enqueue(job(user, text), { maxWaiting: 4 });
+      const [d] = await stream.read(reader, 'x', 1, 100);
+      return d!;
+    };
+    const accepted = [await offer('a0'), await offer('a1'), await offer('a2'), await offer('a3')];
+    expect((await offer('over')).refusal).toEqual({ reason: 'backlog' });
+    await stream.finish(accepted.shift()!); // 3 waiting
+    expect((await offer('a4')).refusal).toBeUndefined();
+    expect((await offer('over again')).refusal).toEqual({ reason: 'backlog', silent: true }); // the same episode
+    for (const d of accepted.splice(0, 3)) await stream.finish(d); // 1 waiting (a4)
+    expect((await offer('a5')).refusal).toBeUndefined(); // down to half: the episode is over
+    await offer('a6');
+    await offer('a7');
+    expect((await offer('over at last')).refusal).toEqual({ reason: 'backlog' }); // a new one, told again
+  });
+
   it('hands an entry nobody touched for the timeout to another consumer, counting the deliveries', async () => {
     const stream = await fresh();
     await stream.enqueue(job(snowflake()));

@@ -21,11 +21,13 @@ export interface AnswererOptions {
   streamEditIntervalMs: number;
   /** After this many deliveries a message is given up (with an apology): it may be what kills replicas. */
   maxDeliveries: number;
+  /** This replica's name in the stream's consumer group: a message another one claimed is theirs to answer. */
+  consumer: string;
 }
 
 export interface AnswererDeps {
   conversation: ConversationService;
-  stream: Pick<DmStream, 'finish' | 'isQueued'>;
+  stream: Pick<DmStream, 'finish' | 'holderOf'>;
   lock: { acquire(userId: string): Promise<Lease> };
   rest: REST;
   logger: Logger;

@@ -57,6 +57,7 @@ export function redisIdentifyThrottler(deps: IdentifyThrottleDeps) {
     /** Waits, without identifying, for as long as only the last few session starts are left. */
     async function refuseToBurnTheLast(signal: AbortSignal): Promise<void> {
       for (let told = false; ; told = true) {
+        signal.throwIfAborted();
         const { total, remaining, reset_after: resetAfter } = (await manager.fetchGatewayInformation(true)).session_start_limit;
         deps.onRemaining?.(remaining);
         const floor = Math.max(2 * (await deps.replicas().catch(() => 1)), Math.ceil(total * 0.05));
@@ -76,6 +77,7 @@ export function redisIdentifyThrottler(deps: IdentifyThrottleDeps) {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);

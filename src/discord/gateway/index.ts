@@ -165,15 +165,19 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
       handedOn.set(extra, now + 2 * options.shardLeaseMs);
       const connection = leased.get(extra);
       leased.delete(extra); // first: its closing must not count as this replica being down
-      await connection?.closeForRestart();
-      await leases.release(extra, shardCount);
-      logger.info({ shardId: extra, shardCount }, 'gateway shard handed to another replica');
+      // Not awaited: the round renews the other shards' leases, which must not wait on a slow close.
+      const count = shardCount;
+      void (connection?.closeForRestart() ?? Promise.resolve())
+        .catch((error: unknown) => logger.warn({ err: error, shardId: extra }, 'gateway shard not closed cleanly'))
+        .then(() => leases.release(extra, count))
+        .then(() => logger.info({ shardId: extra, shardCount: count }, 'gateway shard handed to another replica'))
+        .catch((error: unknown) => logger.warn({ err: error, shardId: extra }, 'gateway shard lease not released; it lapses'));
     }
     for (const shardId of lost) {
       const connection = leased.get(shardId);
       leased.delete(shardId);
       logger.warn({ shardId, shardCount }, 'gateway shard lease lost; another replica runs it now');
-      await connection?.closeForRestart();
+      void connection?.closeForRestart().catch((error: unknown) => logger.warn({ err: error, shardId }, 'gateway shard not closed cleanly'));
     }
     for (const shardId of gained) {
       const connection = open(shardId);
