@@ -63,7 +63,7 @@ export async function attachmentFigures(samples = 10): Promise<AttachmentFigures
     if (typeof low === 'string') throw new Error(`no low-detail copy: ${low}`);
     const reference = { name: 'photo.jpg', width: prepared.width, height: prepared.height, detail: 'high', source };
     const tokens = Object.fromEntries(
-      ['gpt-4o', 'gpt-4.1-mini', 'o4-mini', 'gpt-4o-mini'].map((model) => [
+      ['gpt-4o', 'gpt-4.1-mini', 'gpt-5-mini', 'o4-mini', 'gpt-4o-mini'].map((model) => [
         model,
         { before: imageTokens(model, { width: 4000, height: 3000, detail: 'high' }), after: imageTokens(model, { width: prepared.width, height: prepared.height, detail: 'high' }) },
       ]),
