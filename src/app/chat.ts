@@ -13,7 +13,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { TurnImage } from '../chat/types.js';
 import type { Storage } from './storage.js';
 
-export async function buildChat(config: Config, logger: Logger, metrics: Metrics, storage: Storage, images: { load(image: TurnImage): Promise<string | null> }) {
+export async function buildChat(config: Config, logger: Logger, metrics: Metrics, storage: Storage, images: { load(image: TurnImage, owner: string): Promise<string | null> }) {
   const { redis, outbox, personSettings, usage } = storage;
   const prefix = config.REDIS_KEY_PREFIX;
   // The first allowed model is everyone's default.

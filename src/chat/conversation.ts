@@ -78,7 +78,7 @@ export class ConversationService {
       /** MODERATION: what people write (and with `both`, answers) is checked first (moderation.ts). */
       moderation?: ModerationPolicy;
       /** Fetches an image of an earlier turn again (the session keeps only its reference): a data: URL, or null if gone. */
-      images?: { load(image: TurnImage): Promise<string | null> };
+      images?: { load(image: TurnImage, owner: string): Promise<string | null> };
     },
     private readonly options: ConversationOptions,
   ) {
@@ -171,7 +171,7 @@ export class ConversationService {
     if (!fit.ok && newest.images) fit = fitToBudget([...ageImages(turns, this.options.vision?.memoryTurns ?? 0).slice(0, -1), inLowDetail(turns.at(-1)!)], budget, count);
     if (!fit.ok) throw new ChatFailure('too_long', `Message needs ${fit.tokens} tokens; the budget is ${this.options.contextTokenBudget}`);
     const { images } = this.deps;
-    return sees && images ? { ...fit, turns: await showImages(fit.turns, (image) => images.load(image)) } : fit;
+    return sees && images ? { ...fit, turns: await showImages(fit.turns, (image) => images.load(image, message.userId)) } : fit;
   }
 
   /**

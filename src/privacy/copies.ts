@@ -1,14 +1,15 @@
 // In-process copies of what people sent (prepared pictures, kept a few minutes so a person's next
 // message costs no download) live on every replica, and an erasure reaches only one of them. So the
-// erasing replica drops its own copies at once and PUBLISHes on `{erase}:copies`; every replica drops
-// its copies when it hears that, on the subscriber connection it already holds for finished turns
+// erasing replica drops the person's copies at once and PUBLISHes their id on `{erase}:copies`; every
+// replica drops that person's copies (and no one else's) when it hears that, on the subscriber connection it already holds for finished turns
 // (one more channel, no more connections). A publication lost while a subscriber reconnects leaves
 // copies that expire by themselves within minutes and that nothing refers to any more.
 import type { Logger } from 'pino';
 import type { RedisClient } from '../redis.js';
 
 export interface DroppableCopies {
-  clear(): void;
+  /** Drops every copy of what this person sent. */
+  forget(userId: string): void;
 }
 
 export class CopiesEverywhere {
@@ -24,19 +25,19 @@ export class CopiesEverywhere {
   /** Listens for erasures on any replica. */
   async start(): Promise<void> {
     const { subscriber, logger } = this.deps;
-    subscriber.on('message', (channel: string) => {
-      if (channel === this.channel) this.dropHere();
+    subscriber.on('message', (channel: string, userId: string) => {
+      if (channel === this.channel) this.dropHere(userId);
     });
     await subscriber.subscribe(this.channel).catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to erasures; other replicas’ picture copies expire by themselves'));
   }
 
-  /** An erasure: drops this replica's copies now, and tells the others to drop theirs. */
-  async clear(): Promise<void> {
-    this.dropHere();
-    await this.deps.redis.publish(this.channel, '1').catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not tell other replicas to drop their copies'));
+  /** An erasure: drops this replica's copies of what the person sent now, and tells the others to drop theirs. */
+  async forget(userId: string): Promise<void> {
+    this.dropHere(userId);
+    await this.deps.redis.publish(this.channel, userId).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not tell other replicas to drop their copies'));
   }
 
-  private dropHere(): void {
-    for (const copies of this.deps.copies) copies.clear();
+  private dropHere(userId: string): void {
+    for (const copies of this.deps.copies) copies.forget(userId);
   }
 }

@@ -3,7 +3,7 @@
 // recorded for messages in flight and language (Redis), exchanges waiting in the outbox or dead-letter
 // list, and their messages still waiting on the stream. Fences go up first: an answer being written
 // at that moment is then neither stored nor written back into a conversation, and a message of theirs
-// not yet begun is dropped. Every replica's cache of prepared pictures is emptied (copies.ts). What holds no words stays: their per-minute and token counters, the
+// not yet begun is dropped. The pictures they sent leave every replica's cache (copies.ts). What holds no words stays: their per-minute and token counters, the
 // numbers of their turn order, and a tombstone of their id and the time.
 import type { SessionStore } from '../chat/session-store.js';
 import type { HistoryOutbox } from '../history/outbox.js';
@@ -30,7 +30,7 @@ export class Erasure {
       /** Their standing instructions are their words too; their choice of model holds none and stays. */
       personSettings?: Pick<PersonSettingsStore, 'clearInstructions'>;
       /** In-process copies of what people sent (prepared pictures), dropped with the rest. */
-      caches?: { clear(): void | Promise<void> }[];
+      caches?: { forget(userId: string): void | Promise<void> }[];
     },
   ) {}
 
@@ -46,7 +46,7 @@ export class Erasure {
     const [parked, queued] = await Promise.all([this.deps.outbox.purge(userId), this.deps.stream.purge(userId, at.getTime())]);
     const exchanges = await this.deps.history.erase(userId, upToId, at);
     await this.deps.personSettings?.clearInstructions(userId);
-    for (const cache of this.deps.caches ?? []) await cache.clear();
+    for (const cache of this.deps.caches ?? []) await cache.forget(userId);
     return { exchanges, parked, queued };
   }
 }

@@ -1,12 +1,16 @@
 // Downloading an attachment safely, against the fake Discord's CDN (signed, expiring links) and a
 // hostile server: only Discord's hosts, no redirect elsewhere, a byte cap, a timeout, and an expired
-// link refreshed by fetching the message again.
+// link refreshed by fetching the message again. The cache of prepared pictures, kept per person.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REST } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import sharp from 'sharp';
 import { AttachmentUnavailable, downloadAttachment, fetchBytes, linkExpired } from '../../src/discord/attachments/download.js';
+import { AttachmentReader } from '../../src/discord/attachments/reader.js';
+import { attachmentsOf } from '../../src/discord/attachments/refs.js';
 import { FakeDiscord } from '../support/fake-discord/server.js';
 
 let discord: FakeDiscord;
@@ -109,5 +113,33 @@ describe('downloading an attachment', () => {
     const started = Date.now();
     expect(await reason(fetchBytes(`${hostileOrigin}/slow`, { ...options(), origins: [hostileOrigin], timeoutMs: 300 }))).toBe('failed');
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('the prepared-picture cache', () => {
+  it('keeps each person’s pictures for their next message, and forgets only the erased person’s', async () => {
+    const picture = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366aa' } }).png().toBuffer();
+    const reader = new AttachmentReader(
+      { rest, logger: pino({ level: 'silent' }) },
+      { vision: 'on', detail: 'high', maxAttachments: 4, maxAttachmentBytes: 1 << 20, maxImageBytes: 1 << 20, maxFileChars: 1000, timeoutMs: 2000, origins: origins() },
+    );
+    const [ann, bob] = [discord.user('ann-cache'), discord.user('bob-cache')];
+    const read = async (user: typeof ann) => {
+      const message = discord.sendDm(user, '', { files: [{ name: 'p.png', content: picture }] });
+      const job = { messageId: message.id, userId: user.id, username: user.username, channelId: message.channel_id, text: '', createdAt: Date.now(), queuedAt: Date.now(), ...attachmentsOf(message) };
+      const [image] = (await reader.read(job, 'gpt-4o')).images;
+      return image!;
+    };
+    const [annImage, bobImage] = [await read(ann), await read(bob)];
+    const downloads = () => discord.cdn.requests.length;
+    const before = downloads();
+    expect(await reader.load(annImage, ann.id)).toBe(annImage.data);
+    expect(await reader.load(bobImage, bob.id)).toBe(bobImage.data);
+    expect(downloads()).toBe(before); // both from the cache
+    reader.forget(ann.id);
+    expect(await reader.load(bobImage, bob.id)).toBe(bobImage.data);
+    expect(downloads()).toBe(before); // bob's is still there
+    expect(await reader.load(annImage, ann.id)).toBe(annImage.data);
+    expect(downloads()).toBe(before + 1); // ann's was gone: fetched again
   });
 });

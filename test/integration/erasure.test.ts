@@ -86,10 +86,12 @@ describe('erasing a person', () => {
 });
 
 describe('copies of what people sent, held in other replicas’ memory', () => {
-  it('are dropped on every replica when one of them erases a person', async () => {
+  it('are dropped on every replica when one of them erases the person who sent them, and only theirs', async () => {
     const logger = pino({ level: 'silent' });
+    const [erased, kept] = [snowflake(), snowflake()];
     const replica = async () => {
-      const held = { pictures: 2, clear: () => void (held.pictures = 0) };
+      const pictures = new Map([[erased, 2], [kept, 3]]);
+      const held = { pictures, forget: (userId: string) => void pictures.delete(userId) };
       const subscriber = r.redis.duplicate();
       const copies = new CopiesEverywhere({ redis: r.redis, subscriber, logger, copies: [held] }, { prefix: r.prefix });
       await copies.start();
@@ -101,10 +103,10 @@ describe('copies of what people sent, held in other replicas’ memory', () => {
       const sessions = new SessionStore(r.redis, { prefix: r.prefix, ttlSeconds: 600 });
       const outbox = new HistoryOutbox({ history, redis: r.redis, logger }, { prefix: r.prefix, flushIntervalMs: 1000 });
       const stream = new DmStream(r.redis, { prefix: r.prefix });
-      await new Erasure({ sessions, history, outbox, stream, caches: [erasing.copies] }).erase(snowflake(), null);
-      expect(erasing.held.pictures).toBe(0); // at once, before the erasure returns
-      for (let i = 0; i < 100 && (other.held.pictures || elsewhere.held.pictures); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect([other.held.pictures, elsewhere.held.pictures]).toEqual([0, 0]);
+      await new Erasure({ sessions, history, outbox, stream, caches: [erasing.copies] }).erase(erased, null);
+      expect(erasing.held.pictures.has(erased)).toBe(false); // at once, before the erasure returns
+      for (let i = 0; i < 100 && (other.held.pictures.has(erased) || elsewhere.held.pictures.has(erased)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const { held } of [erasing, other, elsewhere]) expect([...held.pictures]).toEqual([[kept, 3]]);
     } finally {
       for (const { subscriber } of [erasing, other, elsewhere]) subscriber.disconnect();
     }

@@ -49,7 +49,8 @@ export function metaOf(ref: AttachmentRef): AttachmentMeta {
 }
 
 export class AttachmentReader {
-  private readonly cache = new Map<string, { data: string; until: number }>();
+  /** Prepared pictures by attachment and detail, each with the person who sent it (an erasure drops theirs). */
+  private readonly cache = new Map<string, { data: string; until: number; owner: string }>();
   private cached = 0;
 
   constructor(
@@ -75,7 +76,7 @@ export class AttachmentReader {
         if (kind === 'image' && ref.size > settings.maxImageBytes) return { note: { kind: 'too_large', name, maxBytes: settings.maxImageBytes } };
         const source = { channelId: job.channelId, messageId: job.messageId, attachmentId: ref.id, url: ref.url };
         try {
-          return kind === 'image' ? await this.readImage(source, name) : await this.readText(source, name);
+          return kind === 'image' ? await this.readImage(source, name, job.userId) : await this.readText(source, name);
         } catch (error) {
           const reason = error instanceof AttachmentUnavailable ? error.reason : 'failed';
           log.warn({ err: error, attachmentId: ref.id, reason }, 'attachment not read');
@@ -93,8 +94,8 @@ export class AttachmentReader {
     return result;
   }
 
-  /** An image of an earlier turn, fetched again (its link refreshed if it expired); null if it is gone. */
-  async load(image: TurnImage): Promise<string | null> {
+  /** An image of an earlier turn of `owner`'s, fetched again (its link refreshed if it expired); null if it is gone. */
+  async load(image: TurnImage, owner: string): Promise<string | null> {
     const key = `${image.source.attachmentId}:${image.detail}`;
     const hit = this.cache.get(key);
     if (hit && hit.until > Date.now()) return hit.data;
@@ -102,7 +103,7 @@ export class AttachmentReader {
       const { bytes } = await downloadAttachment(this.deps.rest, image.source, this.download(this.settings.maxImageBytes));
       const prepared = await prepareImage(bytes, image.detail);
       if (typeof prepared === 'string') return null;
-      this.remember(key, prepared.data);
+      this.remember(key, prepared.data, owner);
       return prepared.data;
     } catch (error) {
       this.deps.logger.debug({ err: error, attachmentId: image.source.attachmentId }, 'earlier image not fetched again');
@@ -110,11 +111,11 @@ export class AttachmentReader {
     }
   }
 
-  private async readImage(source: AttachmentSource, name: string): Promise<{ image?: TurnImage; note?: AttachmentNote }> {
+  private async readImage(source: AttachmentSource, name: string, owner: string): Promise<{ image?: TurnImage; note?: AttachmentNote }> {
     const { bytes } = await downloadAttachment(this.deps.rest, source, this.download(this.settings.maxImageBytes));
     const prepared = await prepareImage(bytes, this.settings.detail);
     if (prepared === 'animated' || prepared === 'unsupported') return { note: { kind: prepared, name } };
-    this.remember(`${source.attachmentId}:${this.settings.detail}`, prepared.data);
+    this.remember(`${source.attachmentId}:${this.settings.detail}`, prepared.data, owner);
     return { image: { name, width: prepared.width, height: prepared.height, detail: this.settings.detail, source, data: prepared.data } };
   }
 
@@ -131,10 +132,10 @@ export class AttachmentReader {
     return { origins: this.settings.origins, maxBytes, timeoutMs: this.settings.timeoutMs };
   }
 
-  private remember(key: string, data: string): void {
+  private remember(key: string, data: string, owner: string): void {
     if (data.length > CACHE_BYTES / 4) return;
     this.drop(key);
-    this.cache.set(key, { data, until: Date.now() + CACHE_MS });
+    this.cache.set(key, { data, until: Date.now() + CACHE_MS, owner });
     this.cached += data.length;
     // Oldest first out (a Map iterates in insertion order; a hit is not moved: simple, and enough here).
     for (const [old, entry] of this.cache) {
@@ -150,9 +151,8 @@ export class AttachmentReader {
     this.cached -= entry.data.length;
   }
 
-  /** Forgets every prepared picture (an erasure: what a person sent is not kept anywhere after it). */
-  clear(): void {
-    this.cache.clear();
-    this.cached = 0;
+  /** Forgets the pictures this person sent (an erasure: what a person sent is not kept anywhere after it). */
+  forget(userId: string): void {
+    for (const [key, entry] of this.cache) if (entry.owner === userId) this.drop(key);
   }
 }
