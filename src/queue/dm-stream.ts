@@ -65,7 +65,8 @@ const OFFER_TTL_SECONDS = 3600;
 const ORDER_TTL_SECONDS = 7 * 86_400;
 const RATE_WINDOW_MS = 60_000;
 
-// KEYS: stream, offer, order, rate, last handled (hash), last handled at (sorted set). ARGV: offer
+// KEYS: stream, offer, order, rate, last handled (hash), last handled at (sorted set), the person's
+// waiting entries (sorted set, kept while the backlog limit is on). ARGV: offer
 // TTL, order TTL, job, refusal decided at intake ('' = none), messages per minute (0 = no limit), rate
 // window ms, channel id, message id, message time (ms), server id ('' in DMs), the thread the answer
 // opens ('' if none), how many of the person's messages may wait to be answered (0 = no limit).
@@ -74,8 +75,10 @@ const RATE_WINDOW_MS = 60_000;
 // whether it is answered: an over-limit message is refused (the first one in a window with a notice,
 // the rest silently), a message refused at intake keeps its reason; only answered messages take a
 // number in the person's order, and only while fewer than the backlog limit are waiting (numbered and
-// not finished): past it a message is refused, with a notice the first time until the backlog is down
-// to half (`full` in the order hash), so one person cannot park hundreds of messages over a slow model.
+// not finished, counted by entry id): past it a message is refused, with a notice the first time until
+// the backlog is down to half (`full` in the order hash), so one person cannot park hundreds of
+// messages over a slow model. At the limit, entries gone from the stream without being finished (the
+// stream trimmed or evicted) stop counting, so nobody stays refused for a backlog that is not there.
 // → entry id, or nil if already offered.
 const ENQUEUE = `
 if not redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return false end
@@ -107,7 +110,13 @@ if ARGV[4] ~= '' then
 end
 local backlog = tonumber(ARGV[12])
 if backlog > 0 then
-  local waiting = tonumber(redis.call('hget', KEYS[3], 'seq') or '0') - tonumber(redis.call('hget', KEYS[3], 'next') or '1') + 1
+  local waiting = redis.call('zcard', KEYS[7])
+  if waiting >= backlog then
+    for _, id in ipairs(redis.call('zrange', KEYS[7], 0, -1)) do
+      if #redis.call('xrange', KEYS[1], id, id) == 0 then redis.call('zrem', KEYS[7], id) end
+    end
+    waiting = redis.call('zcard', KEYS[7])
+  end
   if waiting >= backlog then
     local silent = '0'
     if redis.call('hsetnx', KEYS[3], 'full', '1') == 0 then silent = '1' end
@@ -119,11 +128,16 @@ if backlog > 0 then
 end
 local seq = redis.call('hincrby', KEYS[3], 'seq', 1)
 redis.call('expire', KEYS[3], ARGV[2])
-return redis.call('xadd', KEYS[1], '*', 'seq', seq, 'job', ARGV[3])`;
+local id = redis.call('xadd', KEYS[1], '*', 'seq', seq, 'job', ARGV[3])
+if backlog > 0 then
+  redis.call('zadd', KEYS[7], seq, id)
+  redis.call('expire', KEYS[7], ARGV[2])
+end
+return id`;
 
-// KEYS: stream, order. ARGV: group, entry id, seq, order TTL, turns channel, user id. Moves the
-// person's turn past this entry, acknowledges it and deletes it, at once, and tells every replica
-// (one of them may hold the person's next message, waiting for its turn).
+// KEYS: stream, order, the person's waiting entries. ARGV: group, entry id, seq, order TTL, turns
+// channel, user id. Moves the person's turn past this entry, acknowledges it and deletes it, at once,
+// and tells every replica (one of them may hold the person's next message, waiting for its turn).
 const FINISH = `
 local after = tonumber(ARGV[3]) + 1
 local current = tonumber(redis.call('hget', KEYS[2], 'next') or '1')
@@ -132,6 +146,7 @@ if after > current then
   redis.call('publish', ARGV[5], ARGV[6] .. ' ' .. after)
 end
 redis.call('expire', KEYS[2], ARGV[4])
+redis.call('zrem', KEYS[3], ARGV[2])
 redis.call('xack', KEYS[1], ARGV[1], ARGV[2])
 redis.call('xdel', KEYS[1], ARGV[2])
 return 1`;
@@ -156,7 +171,7 @@ if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then retu
 redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
-// KEYS: stream, order. ARGV: group, the person's id, the erasure's time (ms). Removes every
+// KEYS: stream, order, the person's waiting entries. ARGV: group, the person's id, the erasure's time (ms). Removes every
 // unfinished entry of the person written before the erasure (their words, waiting to be answered) —
 // not one they sent after it — and moves their turn past the removed ones, so their next message
 // does not wait for ones that are gone. → how many.
@@ -171,6 +186,7 @@ for _, entry in ipairs(redis.call('xrange', KEYS[1], '-', '+')) do
       if ok and job.userId == ARGV[2] and tonumber(job.createdAt) <= tonumber(ARGV[3]) then
         redis.call('xack', KEYS[1], ARGV[1], entry[1])
         redis.call('xdel', KEYS[1], entry[1])
+        redis.call('zrem', KEYS[3], entry[1])
         removed = removed + 1
         for j = 1, #fields, 2 do
           if fields[j] == 'seq' then last = math.max(last, tonumber(fields[j + 1])) end
@@ -212,6 +228,11 @@ export class DmStream {
     return `${this.options.prefix}{dm}:order:${userId}`;
   }
 
+  /** The person's messages waiting to be answered (entry ids by sequence number), for the backlog limit. */
+  private waitingKey(userId: string): string {
+    return `${this.options.prefix}{dm}:waiting:${userId}`;
+  }
+
   /** Creates the consumer group (and the stream) if missing; a new group starts from the oldest entry. */
   async ensureGroup(): Promise<void> {
     try {
@@ -232,13 +253,14 @@ export class DmStream {
   ): Promise<boolean> {
     const id = await this.redis.eval(
       ENQUEUE,
-      6,
+      7,
       this.key,
       this.offerKey(job.messageId),
       this.orderKey(job.userId),
       this.rateKey(job.userId),
       this.lastHandledKey,
       this.lastHandledAtKey,
+      this.waitingKey(job.userId),
       OFFER_TTL_SECONDS,
       ORDER_TTL_SECONDS,
       JSON.stringify(job),
@@ -323,7 +345,7 @@ export class DmStream {
   /** The message is done with: the person's next message may go, and the entry is acknowledged and deleted. */
   async finish(delivery: Delivery): Promise<void> {
     const { userId } = delivery.job;
-    await this.redis.eval(FINISH, 2, this.key, this.orderKey(userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS, this.turnsChannel, userId);
+    await this.redis.eval(FINISH, 3, this.key, this.orderKey(userId), this.waitingKey(userId), this.group, delivery.entryId, delivery.seq, ORDER_TTL_SECONDS, this.turnsChannel, userId);
   }
 
   /**
@@ -331,7 +353,7 @@ export class DmStream {
    * everything. A replica answering one of them finds it erased (see ConversationService) and drops it.
    */
   async purge(userId: string, before: number): Promise<number> {
-    return (await this.redis.eval(PURGE, 2, this.key, this.orderKey(userId), this.group, userId, before)) as number;
+    return (await this.redis.eval(PURGE, 3, this.key, this.orderKey(userId), this.waitingKey(userId), this.group, userId, before)) as number;
   }
 
   /** Makes entries this consumer holds look abandoned (idle for `idleMs`), so another replica takes them now. */

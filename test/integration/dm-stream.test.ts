@@ -113,6 +113,19 @@ describe('the shared stream', () => {
     expect(await stream.nextTurn(user)).toBe(2);
   });
 
+  it('does not count waiting messages that left the stream without being finished (trimmed, evicted)', async () => {
+    const stream = await fresh();
+    const user = snowflake();
+    for (let i = 0; i < 3; i++) await stream.enqueue(job(user, `w${i}`), { maxWaiting: 2 });
+    const held = await stream.read(reader, 'x', 10, 100);
+    expect(held.map((d) => d.refusal?.reason ?? null)).toEqual([null, null, 'backlog']);
+    await r.redis.xtrim(stream.key, 'MAXLEN', 0); // gone, as an operator's XTRIM or an eviction would leave it
+    await stream.enqueue(job(user, 'after'), { maxWaiting: 2 });
+    const [after] = await stream.read(reader, 'x', 10, 100);
+    expect(after).toMatchObject({ job: { text: 'after' }, seq: 3 });
+    expect(after!.refusal).toBeUndefined();
+  });
+
   it('does not tell the person again each time one place frees up near the limit, only once the backlog is down to half', async () => {
     const stream = await fresh();
     const user = snowflake();
