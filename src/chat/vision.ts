@@ -17,8 +17,7 @@
 //     covering the image, scaled down to at most 1536, times the model's multiplier (1.62, 2.46, 1.62,
 //     2.46, 1.72); `detail` does not change them. (People measuring the API report lower bills for
 //     gpt-5-mini/nano, ×1.2 and ×1.5: the guide's figures count more, which keeps the budget safe.)
-// A model the guide gives no figures for is counted with gpt-4o's. Before, gpt-5-mini/nano were too,
-// which undercounted a 1024×768 photo by 479 tokens (765 instead of 1244) for gpt-5-mini.
+// A model the guide gives no figures for is counted with gpt-4o's.
 
 export type VisionMode = 'auto' | 'on' | 'off';
 export type ImageDetail = 'low' | 'high';

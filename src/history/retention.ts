@@ -1,8 +1,8 @@
 // History retention (HISTORY_RETENTION_DAYS): exchanges older than that are deleted at start-up and
 // then every hour. Any replica may do it, one at a time (a Redis lock, SET NX PX, renewed between
-// batches), and the hourly passes are shared: a finished pass marks the hour in Redis, so with N
-// replicas the history is still swept about once an hour, not N times; rows go in batches of a few thousand, each its own statement, so no long transaction
-// holds up people's new exchanges. A person whose every exchange is gone keeps no name either. The
+// batches), and the hourly passes are shared: a finished pass marks the hour in Redis, so N replicas
+// still sweep about once an hour, not N times. Rows go in batches of a few thousand, each its own
+// statement, so no long transaction holds up people's new exchanges. A person whose every exchange is gone keeps no name either. The
 // usage ledger stays: it holds counts, not words.
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -75,11 +75,10 @@ export class HistoryRetention {
     const { redis } = this.deps;
     const key = `${this.options.prefix}retention:lock`;
     const done = `${this.options.prefix}retention:done`;
-    if (!always && (await redis.exists(done))) return null;
     const token = randomUUID();
     if ((await redis.set(key, token, 'PX', this.lockMs, 'NX')) !== 'OK') return null;
     try {
-      // Looked at again under the lock: a pass may have finished between the look and the lock.
+      // Looked at under the lock: a pass may have finished just before it was taken.
       if (!always && (await redis.exists(done))) return null;
       const started = Date.now();
       const cutoff = new Date(now.getTime() - this.options.retentionDays * DAY_MS);

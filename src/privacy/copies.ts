@@ -1,9 +1,10 @@
 // In-process copies of what people sent (prepared pictures, kept a few minutes so a person's next
 // message costs no download) live on every replica, and an erasure reaches only one of them. So the
 // erasing replica drops the person's copies at once and PUBLISHes their id on `{erase}:copies`; every
-// replica drops that person's copies (and no one else's) when it hears that, on the subscriber connection it already holds for finished turns
-// (one more channel, no more connections). A publication lost while a subscriber reconnects leaves
-// copies that expire by themselves within minutes and that nothing refers to any more.
+// replica drops that person's copies (and no one else's) when it hears that, on the subscriber
+// connection it already holds for finished turns (one more channel, no more connections). A
+// publication lost while a subscriber reconnects leaves copies that expire by themselves within
+// minutes and that nothing refers to any more.
 import type { Logger } from 'pino';
 import type { RedisClient } from '../redis.js';
 

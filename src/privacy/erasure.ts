@@ -3,8 +3,9 @@
 // recorded for messages in flight and language (Redis), exchanges waiting in the outbox or dead-letter
 // list, and their messages still waiting on the stream. Fences go up first: an answer being written
 // at that moment is then neither stored nor written back into a conversation, and a message of theirs
-// not yet begun is dropped. The pictures they sent leave every replica's cache (copies.ts). What holds no words stays: their per-minute and token counters, the
-// numbers of their turn order, and a tombstone of their id and the time.
+// not yet begun is dropped. The pictures they sent leave every replica's cache (copies.ts). What holds
+// no words stays: their per-minute and token counters, the numbers of their turn order, and a
+// tombstone of their id and the time.
 import type { SessionStore } from '../chat/session-store.js';
 import type { HistoryOutbox } from '../history/outbox.js';
 import type { PersonSettingsStore } from '../history/person-settings.js';

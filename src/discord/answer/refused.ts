@@ -1,5 +1,6 @@
 // A message refused when it was queued (not allowed, empty, too long, a voice message, over the
-// per-minute limit, too many of the person's messages still waiting): no lock, no turn, no session — a notice at most, and the stream entry finished.
+// per-minute limit, too many of the person's messages still waiting): no lock, no turn, no session —
+// a notice at most, and the stream entry finished.
 import type { Delivery } from '../../queue/dm-stream.js';
 import { refusalOf, Undeliverable } from '../refusals.js';
 import type { Replies } from '../replies.js';

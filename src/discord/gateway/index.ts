@@ -151,6 +151,17 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
     return Math.max(1, info.shards);
   }
 
+  /** Closes a shard this replica gives up, then frees its lease for a replica under its share. */
+  async function handOn(shardId: number, count: number, connection: GatewayConnection | undefined): Promise<void> {
+    await connection?.closeForRestart().catch((error: unknown) => logger.warn({ err: error, shardId }, 'gateway shard not closed cleanly'));
+    try {
+      await leases.release(shardId, count);
+      logger.info({ shardId, shardCount: count }, 'gateway shard handed to another replica');
+    } catch (error) {
+      logger.warn({ err: error, shardId }, 'gateway shard lease not released; it lapses');
+    }
+  }
+
   /** Keeps this replica's share of shards 1…n-1: renews its leases, takes free shards, hands on extra ones. */
   async function balance(): Promise<void> {
     if (shardCount <= 1 || stopping) return;
@@ -166,12 +177,7 @@ export function openGateway(deps: GatewayDeps, options: GatewayOptions): Gateway
       const connection = leased.get(extra);
       leased.delete(extra); // first: its closing must not count as this replica being down
       // Not awaited: the round renews the other shards' leases, which must not wait on a slow close.
-      const count = shardCount;
-      void (connection?.closeForRestart() ?? Promise.resolve())
-        .catch((error: unknown) => logger.warn({ err: error, shardId: extra }, 'gateway shard not closed cleanly'))
-        .then(() => leases.release(extra, count))
-        .then(() => logger.info({ shardId: extra, shardCount: count }, 'gateway shard handed to another replica'))
-        .catch((error: unknown) => logger.warn({ err: error, shardId: extra }, 'gateway shard lease not released; it lapses'));
+      void handOn(extra, shardCount, connection);
     }
     for (const shardId of lost) {
       const connection = leased.get(shardId);
